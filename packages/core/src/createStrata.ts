@@ -1,0 +1,275 @@
+import { mkdirSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { systemClock, type Clock } from './clock.js';
+import { loadConfig, resolveConfig, type LogLevel, type PluginCatalog, type ResolvedConfig, type StrataConfig } from './config.js';
+import { DeadLetterStore, safeStringify, type EventSource } from './deadLetterStore.js';
+import { ClosedError, StopError, StrataError, ValidationError, describeError, toError } from './errors.js';
+import { IngestPipeline, type IngestTally, type PipelineCounters, type RecordOutcome } from './ingestPipeline.js';
+import { createInteractionValidator } from './interaction.js';
+import { createLogger } from './logger.js';
+import { PluginRegistry } from './registry.js';
+import type { Job, JobProgress, JobReport, Report, ReportQuery, StorageTier, TierHealth, TierRole } from './types.js';
+
+export interface CreateStrataOptions {
+  /** An inline config; when given, no config file is read. */
+  config?: StrataConfig;
+  /** Config file to read (default: `strata.config.*` in cwd, else the embedded default). */
+  configPath?: string;
+  cwd?: string;
+  /** Overrides the config's `dataDir`. */
+  dataDir?: string;
+  /** Extra plugins resolvable by name. */
+  catalog?: PluginCatalog;
+  /** Use the host's pino logger instead of Strata's own (stderr). */
+  logger?: Logger;
+  /** Overrides the config's `logLevel`. */
+  logLevel?: LogLevel;
+  clock?: Clock;
+}
+
+export interface IngestLinesOptions {
+  /** Name of the input (file path or `stdin`), used in dead-letter entries. */
+  source: string;
+  /** Called every few thousand lines and at the end. */
+  onProgress?(progress: { lines: number; bytes: number }): void;
+  signal?: AbortSignal;
+}
+
+export interface IngestSummary extends IngestTally {
+  /** Lines read, blank ones included. */
+  lines: number;
+  blank: number;
+  durationMs: number;
+}
+
+export interface StrataStatus {
+  dataDir: string;
+  configSource: string | null;
+  plugins: string[];
+  tiers: Array<{ name: string; role: TierRole; health: TierHealth }>;
+  counters: PipelineCounters;
+  deadLetterDir: string;
+}
+
+export interface Strata {
+  readonly config: ResolvedConfig;
+  readonly logger: Logger;
+  /**
+   * Records an interaction without blocking or throwing. Returns true when it was queued; invalid
+   * events go to the dead-letter store with the reason, and a full queue drops (and counts) the event.
+   */
+  record(event: unknown): boolean;
+  /** Like `record`, but resolves once the hot tier committed the event, and rejects with the reason when it was refused. */
+  recordStrict(event: unknown): Promise<RecordOutcome>;
+  /** Streams JSON lines in (a file, stdin) at flat memory; resolves when every line has an outcome. */
+  ingestLines(lines: AsyncIterable<string>, options: IngestLinesOptions): Promise<IngestSummary>;
+  /** Writes everything accepted so far and waits for sinks to catch up. */
+  flush(): Promise<void>;
+  /** Stops accepting, writes what is queued, flushes sinks and stops every plugin within `shutdownTimeoutMs`. Idempotent. */
+  close(): Promise<void>;
+  report(query?: ReportQuery): Promise<Report>;
+  /** The core's own counters: accepted, rejected, duplicates, queued, dropped, sink lag. */
+  metrics(): PipelineCounters;
+  status(): Promise<StrataStatus>;
+  storage(role: TierRole): StorageTier | undefined;
+  jobs(): Job[];
+  runJob(name: string, options?: { signal?: AbortSignal; onProgress?(progress: JobProgress): void }): Promise<JobReport>;
+}
+
+const PROGRESS_EVERY_LINES = 5_000;
+
+/** Builds a Strata instance from a config file, an inline config, or the embedded default, and starts its plugins. */
+export async function createStrata(options: CreateStrataOptions = {}): Promise<Strata> {
+  const clock = options.clock ?? systemClock;
+  const config = options.config
+    ? await resolveConfig(options.config, { source: null, baseDir: options.cwd, dataDir: options.dataDir, catalog: options.catalog })
+    : await loadConfig({ configPath: options.configPath, cwd: options.cwd, dataDir: options.dataDir, catalog: options.catalog });
+  const logger = options.logger ?? createLogger(options.logLevel ?? config.logLevel);
+
+  try {
+    mkdirSync(config.dataDir, { recursive: true });
+  } catch (error) {
+    throw new StrataError('STRATA_CONFIG_INVALID', `cannot create data directory ${config.dataDir} (${describeError(error)}); set dataDir to a writable folder`, { cause: error });
+  }
+
+  const registry = new PluginRegistry(config.plugins, { logger, dataDir: config.dataDir, clock, limits: config.limits });
+  await registry.start();
+  const hot = registry.storage('hot');
+  if (!hot) {
+    await registry.stop(config.shutdownTimeoutMs).catch(() => undefined);
+    throw new StrataError('STRATA_NO_HOT_TIER', `no plugin provides a hot storage tier (plugins: ${registry.names.join(', ') || 'none'}); add hot-sqlite or hot-postgres to plugins`);
+  }
+  return new StrataInstance(config, logger, clock, registry, hot);
+}
+
+class StrataInstance implements Strata {
+  private readonly pipeline: IngestPipeline;
+  private readonly deadLetters: DeadLetterStore;
+  private readonly validate: ReturnType<typeof createInteractionValidator>;
+  private closing: Promise<void> | undefined;
+  private warnedClosed = false;
+
+  constructor(
+    readonly config: ResolvedConfig,
+    readonly logger: Logger,
+    private readonly clock: Clock,
+    private readonly registry: PluginRegistry,
+    private readonly hot: StorageTier,
+  ) {
+    this.validate = createInteractionValidator(config.limits, () => clock.now());
+    this.deadLetters = new DeadLetterStore(config.dataDir, () => clock.now());
+    this.pipeline = new IngestPipeline(config.pipeline, hot, registry.processors(), registry.sinks(), this.deadLetters, logger, () => clock.now());
+  }
+
+  record(event: unknown): boolean {
+    if (this.closing) {
+      if (!this.warnedClosed) {
+        this.warnedClosed = true;
+        this.logger.warn('record() called after close(); the event was not recorded');
+      }
+      return false;
+    }
+    const checked = this.validate(event);
+    if (!checked.ok) {
+      this.pipeline.reject({ kind: 'api', method: 'record' }, safeStringify(event), 'invalid interaction', checked.issues);
+      return false;
+    }
+    return this.pipeline.enqueue({ event: checked.value, source: { kind: 'api', method: 'record' } });
+  }
+
+  recordStrict(event: unknown): Promise<RecordOutcome> {
+    if (this.closing) return Promise.reject(new ClosedError());
+    const checked = this.validate(event);
+    if (!checked.ok) {
+      this.pipeline.reject({ kind: 'api', method: 'recordStrict' }, safeStringify(event), 'invalid interaction', checked.issues);
+      return Promise.reject(new ValidationError(checked.issues));
+    }
+    return new Promise<RecordOutcome>((resolve, reject) => {
+      this.pipeline.enqueue({ event: checked.value, source: { kind: 'api', method: 'recordStrict' }, waiter: { resolve, reject } });
+    });
+  }
+
+  async ingestLines(lines: AsyncIterable<string>, options: IngestLinesOptions): Promise<IngestSummary> {
+    if (this.closing) throw new ClosedError();
+    const started = performance.now();
+    const tally: IngestTally = { accepted: 0, stored: 0, duplicates: 0, rejected: 0, failed: 0, deadLetter: 0 };
+    let lineNumber = 0;
+    let blank = 0;
+    let bytes = 0;
+    // Keep at most a few batches in memory however large the input is.
+    const highWater = Math.min(this.config.pipeline.maxQueue, this.config.pipeline.maxBatchSize * 4);
+    for await (const line of lines) {
+      if (options.signal?.aborted) break;
+      lineNumber += 1;
+      bytes += Buffer.byteLength(line, 'utf8') + 1;
+      if (lineNumber % PROGRESS_EVERY_LINES === 0) options.onProgress?.({ lines: lineNumber, bytes });
+      const text = line.trim();
+      if (text === '') {
+        blank += 1;
+        continue;
+      }
+      const source: EventSource = { kind: 'file', file: options.source, line: lineNumber };
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (error) {
+        this.pipeline.reject(source, line, `line ${lineNumber}: not valid JSON (${describeError(error)})`, undefined, tally);
+        continue;
+      }
+      const checked = this.validate(parsed);
+      if (!checked.ok) {
+        this.pipeline.reject(source, line, `line ${lineNumber}: invalid interaction`, checked.issues, tally);
+        continue;
+      }
+      if (this.pipeline.size >= highWater) await this.pipeline.waitForRoom(highWater / 2);
+      if (this.closing) throw new ClosedError();
+      this.pipeline.enqueue({ event: checked.value, source, original: line, tally });
+    }
+    await this.pipeline.flushQueue();
+    await this.deadLetters.flush();
+    options.onProgress?.({ lines: lineNumber, bytes });
+    return { ...tally, lines: lineNumber, blank, durationMs: performance.now() - started };
+  }
+
+  async flush(): Promise<void> {
+    await this.pipeline.flush();
+    await this.registry.flush();
+    await this.deadLetters.flush();
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    const deadline = this.clock.now() + this.config.shutdownTimeoutMs;
+    const errors: Error[] = [];
+    const attempt = async (work: () => Promise<void>) => {
+      try {
+        await work();
+      } catch (error) {
+        if (error instanceof StopError) errors.push(...error.errors);
+        else errors.push(toError(error));
+      }
+    };
+    await attempt(() => this.pipeline.close(deadline));
+    await attempt(() => this.registry.flush());
+    await attempt(() => this.registry.stop(Math.max(0, deadline - this.clock.now())));
+    await attempt(() => this.deadLetters.flush());
+    if (errors.length > 0) throw new StopError(errors);
+  }
+
+  async report(query: ReportQuery = {}): Promise<Report> {
+    if (!this.hot.report) throw new StrataError('STRATA_STORAGE_FAILED', `${this.hot.name}: this tier does not answer reports`);
+    return this.hot.report(query);
+  }
+
+  metrics(): PipelineCounters {
+    return this.pipeline.counters();
+  }
+
+  async status(): Promise<StrataStatus> {
+    const tiers = await Promise.all(
+      this.registry.storageTiers().map(async (tier) => {
+        let health: TierHealth;
+        try {
+          health = await tier.health();
+        } catch (error) {
+          health = { ok: false, details: {}, problem: describeError(error) };
+        }
+        return { name: tier.name, role: tier.role, health };
+      }),
+    );
+    return {
+      dataDir: this.config.dataDir,
+      configSource: this.config.source,
+      plugins: this.registry.names,
+      tiers,
+      counters: this.metrics(),
+      deadLetterDir: this.deadLetters.directory,
+    };
+  }
+
+  storage(role: TierRole): StorageTier | undefined {
+    return this.registry.storage(role);
+  }
+
+  jobs(): Job[] {
+    return this.registry.jobs();
+  }
+
+  async runJob(name: string, options: { signal?: AbortSignal; onProgress?(progress: JobProgress): void } = {}): Promise<JobReport> {
+    const job = this.jobs().find((candidate) => candidate.name === name);
+    if (!job) {
+      const known = this.jobs().map((candidate) => candidate.name);
+      throw new StrataError('STRATA_CONFIG_INVALID', `no job named "${name}"; ${known.length ? `known jobs: ${known.join(', ')}` : 'no plugin in the config provides jobs'}`);
+    }
+    return job.run({
+      signal: options.signal ?? new AbortController().signal,
+      logger: this.logger.child({ job: name }),
+      clock: this.clock,
+      progress: (progress) => options.onProgress?.(progress),
+    });
+  }
+}

@@ -1,0 +1,95 @@
+export { systemClock, type Clock } from './clock.js';
+export {
+  BUILT_IN_PLUGINS,
+  CONFIG_FILE_NAMES,
+  EMBEDDED_DEFAULT_PLUGINS,
+  StrataConfigSchema,
+  defineConfig,
+  findConfigFile,
+  loadConfig,
+  resolveConfig,
+  type LoadConfigOptions,
+  type LogLevel,
+  type PipelineOptions,
+  type PluginCatalog,
+  type PluginSpec,
+  type ResolveConfigOptions,
+  type ResolvedConfig,
+  type ResolvedPipeline,
+  type ResolvedPlugin,
+  type ResolvedSinkDelivery,
+  type SinkDeliveryOptions,
+  type StrataConfig,
+} from './config.js';
+export {
+  createStrata,
+  type CreateStrataOptions,
+  type IngestLinesOptions,
+  type IngestSummary,
+  type Strata,
+  type StrataStatus,
+} from './createStrata.js';
+export { DeadLetterStore, safeStringify, type DeadLetter, type EventSource } from './deadLetterStore.js';
+export { parseDuration, requireDuration } from './duration.js';
+export {
+  ClosedError,
+  ConfigError,
+  PermanentError,
+  PluginStartError,
+  PluginTimeoutError,
+  QueueFullError,
+  RetryableError,
+  StopError,
+  StorageError,
+  StrataError,
+  ValidationError,
+  describeError,
+  formatIssues,
+  type Issue,
+  type StrataErrorCode,
+} from './errors.js';
+export type { IngestTally, PipelineCounters, RecordOutcome } from './ingestPipeline.js';
+export {
+  ContentRefSchema,
+  DEFAULT_EVENT_LIMITS,
+  DEFAULT_QUERY_TYPES,
+  InteractionSchema,
+  createInteractionSchema,
+  createInteractionValidator,
+  deriveEventId,
+  type ContentRef,
+  type EventLimits,
+  type Interaction,
+  type InteractionInput,
+  type ValidationResult,
+} from './interaction.js';
+export { createLogger, type Logger } from './logger.js';
+export { MetricSchema, createMetricSchema, createMetricValidator, type Metric, type MetricInput } from './metric.js';
+export { definePlugin, isPluginDefinition, type NamedPluginEntry, type PluginDefinition, type PluginEntry } from './plugin.js';
+export { orderPlugins } from './pluginOrder.js';
+export { hashQuery, normalizeQuery } from './queryNormalization.js';
+export { PluginRegistry, type RegistryEnvironment } from './registry.js';
+export type { SinkCounters } from './sinkChannel.js';
+export { MIN_TIMESTAMP_MS, parseTimestamp } from './timestamp.js';
+export type {
+  GroupStats,
+  InteractionQuery,
+  Job,
+  JobContext,
+  JobProgress,
+  JobReport,
+  Page,
+  PluginContext,
+  PluginContribution,
+  Processor,
+  ProcessorResult,
+  Report,
+  ReportQuery,
+  ScanOptions,
+  Sink,
+  StorageTier,
+  TierHealth,
+  TierRole,
+  TimeRange,
+  WriteResult,
+} from './types.js';

@@ -1,0 +1,327 @@
+import type { Logger } from 'pino';
+import type { ResolvedPipeline } from './config.js';
+import type { DeadLetterStore, EventSource } from './deadLetterStore.js';
+import { QueueFullError, StorageError, describeError } from './errors.js';
+import type { Interaction } from './interaction.js';
+import { SinkChannel, type SinkCounters } from './sinkChannel.js';
+import { sleep } from './timeout.js';
+import type { Processor, Sink, StorageTier } from './types.js';
+
+/** What happened to one event once the hot tier answered. */
+export type RecordOutcome = { eventId: string; status: 'stored' | 'duplicate' };
+
+/** Counts for one ingest run (a file, a request). */
+export interface IngestTally {
+  accepted: number;
+  stored: number;
+  duplicates: number;
+  rejected: number;
+  /** Valid events the hot tier could not store after retries (they are in the dead-letter store). */
+  failed: number;
+  deadLetter: number;
+}
+
+interface QueueEntry {
+  event: Interaction;
+  source: EventSource;
+  /** The caller's original text, kept only when it came as a line, for the dead-letter file. */
+  original?: string;
+  tally?: IngestTally;
+  waiter?: { resolve(outcome: RecordOutcome): void; reject(error: Error): void };
+}
+
+export interface PipelineCounters {
+  /** Valid events committed by the hot tier, duplicates included. */
+  accepted: number;
+  /** Rows newly stored. */
+  stored: number;
+  /** Events whose eventId was already stored. */
+  duplicates: number;
+  /** Events refused by validation or a processor. */
+  rejected: number;
+  /** Events dropped because the queue was full (`record` only; `recordStrict` rejects instead). */
+  dropped: number;
+  /** Events waiting for the hot tier now. */
+  queued: number;
+  /** Hot-tier writes that failed (each attempt counts once). */
+  writeFailures: number;
+  /** Entries written to the dead-letter store. */
+  deadLettered: number;
+  /** Duration of the last hot-tier batch write, in ms. */
+  lastBatchWriteMs: number;
+  sinks: Record<string, SinkCounters>;
+}
+
+const MAX_WRITE_ATTEMPTS = 5;
+
+/**
+ * validate (caller) → queue → processors → hot tier (commit = ack) → sinks.
+ * One batch is written at a time; a batch is cut at `maxBatchSize` events or after `maxBatchDelayMs`.
+ */
+export class IngestPipeline {
+  private queue: QueueEntry[] = [];
+  private head = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private draining: Promise<void> | undefined;
+  private roomWaiters: Array<{ below: number; resolve: () => void }> = [];
+  private readonly channels: SinkChannel[];
+  private closed = false;
+  private readonly stopRetries = new AbortController();
+  private readonly stats = { accepted: 0, stored: 0, duplicates: 0, rejected: 0, dropped: 0, writeFailures: 0, lastBatchWriteMs: 0 };
+
+  constructor(
+    private readonly options: ResolvedPipeline,
+    private readonly hot: StorageTier,
+    private readonly processors: readonly Processor[],
+    sinks: readonly Sink[],
+    private readonly deadLetters: DeadLetterStore,
+    private readonly logger: Logger,
+    private readonly now: () => number,
+  ) {
+    this.channels = sinks.map(
+      (sink) => new SinkChannel(sink, { ...options.sinkDefaults, ...options.sinks[sink.name] }, logger.child({ sink: sink.name }), now),
+    );
+  }
+
+  get size(): number {
+    return this.queue.length - this.head;
+  }
+
+  counters(): PipelineCounters {
+    const sinks: Record<string, SinkCounters> = {};
+    for (const channel of this.channels) sinks[channel.sink.name] = channel.counters();
+    return { ...this.stats, queued: this.size, deadLettered: this.deadLetters.written, sinks };
+  }
+
+  /** Counts an event refused before it reached the queue and records it in the dead-letter store. */
+  reject(source: EventSource, original: string, reason: string, issues?: { path: string; message: string }[], tally?: IngestTally): void {
+    this.stats.rejected += 1;
+    this.deadLetters.append({ source, reason, original, ...(issues ? { issues } : {}) });
+    if (tally) {
+      tally.rejected += 1;
+      tally.deadLetter += 1;
+    }
+  }
+
+  /** Queues a valid event. Returns false (and counts a drop) when the queue is full and there is no waiter to tell. */
+  enqueue(entry: QueueEntry): boolean {
+    if (this.size >= this.options.maxQueue) {
+      if (entry.waiter) {
+        entry.waiter.reject(new QueueFullError(this.options.maxQueue));
+        return false;
+      }
+      this.stats.dropped += 1;
+      if (this.stats.dropped === 1 || this.stats.dropped % 10_000 === 0) {
+        this.logger.warn({ dropped: this.stats.dropped, maxQueue: this.options.maxQueue }, `ingest queue full: dropped ${this.stats.dropped} event(s) so far`);
+      }
+      return false;
+    }
+    this.queue.push(entry);
+    if (this.size >= this.options.maxBatchSize) this.kick();
+    else if (!this.timer && !this.draining) {
+      this.timer = setTimeout(() => this.kick(), this.options.maxBatchDelayMs);
+      this.timer.unref();
+    }
+    return true;
+  }
+
+  /** Resolves once fewer than `below` events are queued: how streaming ingest stays at flat memory. */
+  waitForRoom(below: number): Promise<void> {
+    if (this.size < below) return Promise.resolve();
+    this.kick();
+    return new Promise((resolve) => this.roomWaiters.push({ below, resolve }));
+  }
+
+  /** Writes everything queued so far, then waits for sinks to catch up (bounded by their retry policy). */
+  async flush(): Promise<void> {
+    await this.flushQueue();
+    await Promise.all(this.channels.map((channel) => channel.whenIdle()));
+  }
+
+  /** Stops accepting, writes what is queued, and gives sinks until the deadline to catch up. */
+  async close(deadline: number): Promise<void> {
+    this.closed = true;
+    await this.flushQueue();
+    const remaining = Math.max(0, deadline - this.now());
+    await Promise.race([Promise.all(this.channels.map((channel) => channel.whenIdle())), sleep(remaining)]);
+    this.stopRetries.abort();
+    for (const channel of this.channels) channel.close();
+    await Promise.all(this.channels.map(async (channel) => {
+      try {
+        await channel.sink.flush?.();
+      } finally {
+        await channel.sink.close?.();
+      }
+    }));
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private kick(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    this.draining ??= this.drainLoop().finally(() => {
+      this.draining = undefined;
+      if (this.size > 0) this.kick();
+    });
+  }
+
+  /** Resolves once everything queued so far has an outcome (stored, duplicate or dead-lettered). */
+  async flushQueue(): Promise<void> {
+    while (this.size > 0 || this.draining) {
+      this.kick();
+      await this.draining;
+    }
+  }
+
+  private async drainLoop(): Promise<void> {
+    while (this.size > 0) {
+      const batch = this.take(this.options.maxBatchSize);
+      await this.writeBatch(batch);
+      this.releaseRoom();
+      // Yield between batches so the host's own work (requests, timers) interleaves with a long ingest.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private take(count: number): QueueEntry[] {
+    const end = Math.min(this.queue.length, this.head + count);
+    const batch = this.queue.slice(this.head, end);
+    this.head = end;
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head > 65_536) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return batch;
+  }
+
+  private releaseRoom(): void {
+    if (this.roomWaiters.length === 0) return;
+    const still: typeof this.roomWaiters = [];
+    for (const waiter of this.roomWaiters) {
+      if (this.size < waiter.below) waiter.resolve();
+      else still.push(waiter);
+    }
+    this.roomWaiters = still;
+  }
+
+  private async writeBatch(entries: QueueEntry[]): Promise<void> {
+    let live = entries;
+    // Processors see the batch in order; each may drop events with a reason.
+    for (const processor of this.processors) {
+      try {
+        const result = await processor.process(live.map((entry) => entry.event));
+        live = this.applyProcessorResult(processor.name, live, result.events, result.rejected ?? []);
+      } catch (error) {
+        this.failEntries(live, `processor ${processor.name} failed: ${describeError(error)}`, error);
+        return;
+      }
+    }
+    // Raw network identifiers never reach storage; a privacy processor turns them into keyed hashes first.
+    for (const entry of live) {
+      delete entry.event.ipAddress;
+      delete entry.event.userAgent;
+    }
+    // A repeated eventId inside one batch is a duplicate of its first occurrence.
+    const firstById = new Map<string, QueueEntry>();
+    const unique: QueueEntry[] = [];
+    const repeats: QueueEntry[] = [];
+    for (const entry of live) {
+      if (firstById.has(entry.event.eventId)) repeats.push(entry);
+      else {
+        firstById.set(entry.event.eventId, entry);
+        unique.push(entry);
+      }
+    }
+    if (unique.length === 0) return;
+
+    const events = unique.map((entry) => entry.event);
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt += 1) {
+      const started = performance.now();
+      try {
+        const result = await this.hot.writeInteractions(events);
+        this.stats.lastBatchWriteMs = performance.now() - started;
+        const duplicateIds = result.duplicates > 0 ? new Set(result.duplicateIds) : undefined;
+        for (const entry of unique) this.settle(entry, duplicateIds?.has(entry.event.eventId) ? 'duplicate' : 'stored');
+        for (const entry of repeats) this.settle(entry, 'duplicate');
+        const stored = duplicateIds ? events.filter((event) => !duplicateIds.has(event.eventId)) : events;
+        for (const channel of this.channels) channel.enqueue(stored);
+        return;
+      } catch (error) {
+        lastError = error;
+        this.stats.writeFailures += 1;
+        this.logger.error({ err: describeError(error), attempt, events: events.length }, `hot tier write failed (attempt ${attempt} of ${MAX_WRITE_ATTEMPTS})`);
+        if (attempt < MAX_WRITE_ATTEMPTS && !this.stopRetries.signal.aborted) await sleep(100 * 2 ** (attempt - 1), this.stopRetries.signal);
+      }
+    }
+    this.failEntries([...unique, ...repeats], `hot tier write failed: ${describeError(lastError)}`, lastError);
+  }
+
+  private settle(entry: QueueEntry, status: RecordOutcome['status']): void {
+    this.stats.accepted += 1;
+    if (status === 'stored') this.stats.stored += 1;
+    else this.stats.duplicates += 1;
+    if (entry.tally) {
+      entry.tally.accepted += 1;
+      if (status === 'stored') entry.tally.stored += 1;
+      else entry.tally.duplicates += 1;
+    }
+    entry.waiter?.resolve({ eventId: entry.event.eventId, status });
+  }
+
+  private applyProcessorResult(
+    processorName: string,
+    entries: QueueEntry[],
+    kept: Interaction[],
+    rejected: Array<{ event: Interaction; reason: string }>,
+  ): QueueEntry[] {
+    if (rejected.length === 0 && kept.length === entries.length) {
+      // The common case: same events, possibly transformed in place or replaced one for one.
+      kept.forEach((event, index) => (entries[index]!.event = event));
+      return entries;
+    }
+    const byId = new Map(entries.map((entry) => [entry.event.eventId, entry]));
+    for (const { event, reason } of rejected) {
+      const entry = byId.get(event.eventId);
+      if (!entry) continue;
+      byId.delete(event.eventId);
+      this.rejectEntry(entry, `${processorName}: ${reason}`);
+    }
+    const next: QueueEntry[] = [];
+    for (const event of kept) {
+      const entry = byId.get(event.eventId);
+      if (!entry) continue;
+      entry.event = event;
+      next.push(entry);
+      byId.delete(event.eventId);
+    }
+    // An event a processor neither kept nor rejected would vanish silently; treat it as rejected.
+    for (const entry of byId.values()) this.rejectEntry(entry, `${processorName}: dropped without a reason`);
+    return next;
+  }
+
+  private rejectEntry(entry: QueueEntry, reason: string): void {
+    this.reject(entry.source, entry.original ?? JSON.stringify(entry.event), reason, undefined, entry.tally);
+    entry.waiter?.reject(new StorageError(reason));
+  }
+
+  /** Nothing accepted is lost: events that cannot be stored go to the dead-letter store with the reason. */
+  private failEntries(entries: QueueEntry[], reason: string, cause: unknown): void {
+    for (const entry of entries) {
+      this.deadLetters.append({ source: entry.source, reason, original: entry.original ?? JSON.stringify(entry.event) });
+      if (entry.tally) {
+        entry.tally.failed += 1;
+        entry.tally.deadLetter += 1;
+      }
+      entry.waiter?.reject(new StorageError(reason, { cause }));
+    }
+  }
+}

@@ -1,0 +1,187 @@
+import type { Logger } from 'pino';
+import type { Clock } from './clock.js';
+import type { EventLimits, Interaction } from './interaction.js';
+import type { Metric } from './metric.js';
+
+/** A half-open time range `[from, to)` in epoch ms; an absent end is unbounded. */
+export interface TimeRange {
+  from?: number;
+  to?: number;
+}
+
+/** What a storage tier did with a batch. */
+export interface WriteResult {
+  /** Rows newly stored. */
+  inserted: number;
+  /** Events whose `eventId` was already stored; they were left untouched. */
+  duplicates: number;
+  /** The ids counted in `duplicates`, so callers can tell each event's fate. */
+  duplicateIds: string[];
+}
+
+export interface InteractionQuery {
+  range?: TimeRange;
+  userRole?: string;
+  queryType?: string;
+  sessionId?: string;
+  /** Page size; tiers cap it (hot-sqlite: 10,000). Default 1,000. */
+  limit?: number;
+  /** Opaque cursor from a previous page's `nextCursor`. */
+  cursor?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Pass back as `cursor` for the next page; null when this was the last page. */
+  nextCursor: string | null;
+}
+
+export interface ScanOptions {
+  /** Rows per yielded batch. Default 1,000. */
+  batchSize?: number;
+  signal?: AbortSignal;
+}
+
+export interface TierHealth {
+  ok: boolean;
+  /** Human-readable facts: file paths, sizes, row counts, server versions. */
+  details: Record<string, unknown>;
+  /** Why it is not ok, when it is not. */
+  problem?: string;
+}
+
+export type TierRole = 'hot' | 'warm' | 'cold';
+
+/** Questions the report answers; every field narrows the data it looks at. */
+export interface ReportQuery {
+  range?: TimeRange;
+  userRole?: string;
+  /** How many top queries to list. Default 10. */
+  topN?: number;
+}
+
+export interface GroupStats {
+  interactions: number;
+  successRate: number | null;
+  avgResponseTime: number | null;
+}
+
+export interface Report {
+  range: { from: number | null; to: number | null };
+  totals: GroupStats & {
+    sessions: number;
+    p95ResponseTime: number | null;
+    avgRating: number | null;
+    ratedInteractions: number;
+  };
+  byRole: Array<GroupStats & { userRole: string }>;
+  byQueryType: Array<GroupStats & { queryType: string }>;
+  topQueries: Array<{ query: string; queryHash: string; count: number; successRate: number | null }>;
+}
+
+/**
+ * A place interactions are kept. The hot tier takes every accepted event (its commit is the
+ * acknowledgement); warm and cold tiers hold older data. Every method is safe to call concurrently
+ * with writes; `close` is idempotent.
+ */
+export interface StorageTier {
+  readonly name: string;
+  readonly role: TierRole;
+  /** Stores a batch atomically: all of it or none. Re-writing an `eventId` already stored is a no-op counted as a duplicate. */
+  writeInteractions(batch: readonly Interaction[]): Promise<WriteResult>;
+  /** Stores system-performance samples. */
+  writeMetrics?(batch: readonly Metric[]): Promise<number>;
+  /** A page of interactions, oldest first. */
+  queryInteractions(query: InteractionQuery): Promise<Page<Interaction>>;
+  /** Every interaction in a range, oldest first, in batches, without holding the whole range in memory. */
+  scanInteractions(range: TimeRange, options?: ScanOptions): AsyncIterable<Interaction[]>;
+  countInteractions(range?: TimeRange): Promise<number>;
+  /** Deletes every interaction in the range and returns how many were removed. */
+  deleteInteractions(range: TimeRange): Promise<number>;
+  /** Removes every trace of one session; returns rows removed. */
+  eraseSession?(sessionId: string): Promise<number>;
+  /** Dashboard figures for a range. */
+  report?(query: ReportQuery): Promise<Report>;
+  health(): Promise<TierHealth>;
+  close(): Promise<void>;
+}
+
+/** What a processor did with a batch: the events to keep and those it refused, each with a reason. */
+export interface ProcessorResult {
+  events: Interaction[];
+  rejected?: Array<{ event: Interaction; reason: string }>;
+}
+
+/** Transforms batches between validation and storage (scrubbing, pseudonymisation, enrichment). */
+export interface Processor {
+  readonly name: string;
+  process(batch: Interaction[]): ProcessorResult | Promise<ProcessorResult>;
+}
+
+/**
+ * Receives batches after the hot tier committed them. Throw `RetryableError` to be retried with
+ * backoff, `PermanentError` to have the batch dropped (and counted). A sink can never block or
+ * lose hot-tier writes.
+ */
+export interface Sink {
+  readonly name: string;
+  consume(batch: readonly Interaction[], signal: AbortSignal): Promise<void>;
+  flush?(): Promise<void>;
+  close?(): Promise<void>;
+}
+
+export interface JobProgress {
+  done: number;
+  total?: number;
+  unit: string;
+}
+
+export interface JobContext {
+  signal: AbortSignal;
+  logger: Logger;
+  clock: Clock;
+  progress(progress: JobProgress): void;
+}
+
+export interface JobReport {
+  /** One line a person can read. */
+  summary: string;
+  [detail: string]: unknown;
+}
+
+/** Scheduled or on-demand work such as retention or backup. */
+export interface Job {
+  readonly name: string;
+  readonly description: string;
+  /** node-cron expression; absent means the job only runs on demand. */
+  readonly schedule?: string;
+  run(context: JobContext): Promise<JobReport>;
+}
+
+/** What a plugin's setup receives. */
+export interface PluginContext {
+  /** The plugin's name, for messages. */
+  readonly name: string;
+  /** A pino child logger bound to `{ plugin: name }`. */
+  readonly logger: Logger;
+  /** Absolute path of the data directory. */
+  readonly dataDir: string;
+  readonly clock: Clock;
+  readonly limits: EventLimits;
+  /** Storage tiers contributed by plugins set up earlier (dependencies come first). */
+  storage(role: TierRole): StorageTier | undefined;
+}
+
+/** What a plugin contributes. Every part is optional. */
+export interface PluginContribution {
+  storage?: StorageTier[];
+  processors?: Processor[];
+  sinks?: Sink[];
+  jobs?: Job[];
+  /** Called once, in dependency order, after every plugin was set up. Should return quickly. */
+  start?(): void | Promise<void>;
+  /** Called before shutdown and by `strata.flush()`: push out anything buffered. */
+  flush?(): void | Promise<void>;
+  /** Called once, in reverse order. Storage tiers are closed by the core after this returns. */
+  stop?(): void | Promise<void>;
+}
