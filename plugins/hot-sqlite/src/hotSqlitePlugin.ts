@@ -1,0 +1,38 @@
+import { isAbsolute, join } from 'node:path';
+import { definePlugin } from '@strata/core';
+import { z } from 'zod';
+import { HotSqliteTier } from './hotSqliteTier.js';
+
+/** Options of the hot-sqlite plugin (see the README for what each durability mode promises). */
+export const HotSqliteOptionsSchema = z
+  .object({
+    /** Database file, relative to the data dir. */
+    file: z.string().min(1).default('comprehensive_metrics.db'),
+    /** NORMAL: a committed batch survives a process crash. FULL: it also survives power loss, at a write cost. */
+    synchronous: z.enum(['NORMAL', 'FULL']).default('NORMAL'),
+    /** How long a write waits for another connection's lock, in ms. */
+    busyTimeoutMs: z.number().int().min(0).default(5_000),
+    /** SQLite page cache, in MiB. */
+    cacheSizeMb: z.number().int().min(1).max(4_096).default(32),
+  })
+  .strict();
+
+export type HotSqliteOptions = z.input<typeof HotSqliteOptionsSchema>;
+
+export const hotSqlitePlugin = definePlugin({
+  name: 'hot-sqlite',
+  version: '0.1.0',
+  options: HotSqliteOptionsSchema,
+  setup(context, options) {
+    const file = isAbsolute(options.file) ? options.file : join(context.dataDir, options.file);
+    const tier = HotSqliteTier.open({
+      file,
+      synchronous: options.synchronous,
+      busyTimeoutMs: options.busyTimeoutMs,
+      cacheSizeMb: options.cacheSizeMb,
+      now: () => context.clock.now(),
+    });
+    context.logger.debug({ file }, 'hot tier open');
+    return { storage: [tier] };
+  },
+});

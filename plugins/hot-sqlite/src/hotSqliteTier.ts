@@ -1,0 +1,306 @@
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import {
+  StorageError,
+  describeError,
+  normalizeQuery,
+  type Interaction,
+  type InteractionQuery,
+  type Page,
+  type Report,
+  type ReportQuery,
+  type ScanOptions,
+  type StorageTier,
+  type TierHealth,
+  type TimeRange,
+  type WriteResult,
+} from '@strata/core';
+import { INSERT_COLUMNS, fromRow, toInsertParams, type InteractionRow } from './interactionRows.js';
+import { HOT_SQLITE_MIGRATIONS } from './migrations.js';
+import { SchemaMigrator } from './schemaMigrator.js';
+import { buildReport } from './report.js';
+
+export type SynchronousMode = 'NORMAL' | 'FULL';
+
+export interface HotSqliteTierOptions {
+  /** Absolute path of the database file. */
+  file: string;
+  /** See the README: NORMAL survives process crashes; FULL also survives power loss. */
+  synchronous?: SynchronousMode;
+  /** How long a write waits for another process's lock before failing. */
+  busyTimeoutMs?: number;
+  /** SQLite page cache in MiB. */
+  cacheSizeMb?: number;
+  now?: () => number;
+}
+
+const NAME = 'hot-sqlite';
+const MAX_PAGE = 10_000;
+const DEFAULT_PAGE = 1_000;
+const DELETE_CHUNK = 5_000;
+
+/** The hot tier on one SQLite file: WAL, prepared statements, one transaction per batch. */
+export class HotSqliteTier implements StorageTier {
+  readonly name = NAME;
+  readonly role = 'hot' as const;
+  readonly file: string;
+  private readonly db: Database.Database;
+  private readonly now: () => number;
+  private readonly insert: Database.Statement;
+  private readonly insertBatch: Database.Transaction<(events: readonly Interaction[], createdAt: number) => string[]>;
+  private readonly statements = new Map<string, Database.Statement>();
+  private closed = false;
+
+  private constructor(options: HotSqliteTierOptions) {
+    this.file = options.file;
+    this.now = options.now ?? Date.now;
+    try {
+      mkdirSync(dirname(options.file), { recursive: true });
+      this.db = new Database(options.file, { timeout: options.busyTimeoutMs ?? 5_000 });
+    } catch (error) {
+      throw new StorageError(`${NAME}: cannot open ${options.file} (${describeError(error)}); set dataDir to a writable folder`, { cause: error });
+    }
+    try {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
+      this.db.pragma(`cache_size = -${(options.cacheSizeMb ?? 32) * 1024}`);
+      this.db.pragma('temp_store = MEMORY');
+      this.db.pragma('foreign_keys = ON');
+      new SchemaMigrator(this.db, HOT_SQLITE_MIGRATIONS, NAME).migrate(this.now());
+    } catch (error) {
+      this.db.close();
+      if (error instanceof StorageError) throw error;
+      throw new StorageError(`${NAME}: cannot prepare ${options.file}: ${describeError(error)}`, { cause: error });
+    }
+    this.insert = this.db.prepare(
+      `INSERT INTO user_interactions (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})
+       ON CONFLICT (event_id) DO NOTHING`,
+    );
+    this.insertBatch = this.db.transaction((events: readonly Interaction[], createdAt: number) => {
+      const duplicates: string[] = [];
+      for (const event of events) {
+        if (this.insert.run(toInsertParams(event, createdAt)).changes === 0) duplicates.push(event.eventId);
+      }
+      return duplicates;
+    });
+  }
+
+  /** Opens (creating and migrating when needed) the database file. */
+  static open(options: HotSqliteTierOptions): HotSqliteTier {
+    return new HotSqliteTier(options);
+  }
+
+  /** The underlying connection, for plugins that extend this tier's schema. */
+  get database(): Database.Database {
+    this.assertOpen();
+    return this.db;
+  }
+
+  async writeInteractions(batch: readonly Interaction[]): Promise<WriteResult> {
+    this.assertOpen();
+    if (batch.length === 0) return { inserted: 0, duplicates: 0, duplicateIds: [] };
+    let duplicateIds: string[];
+    try {
+      duplicateIds = this.insertBatch.immediate(batch, this.now());
+    } catch (error) {
+      throw this.wrapWriteError(error, batch.length);
+    }
+    return { inserted: batch.length - duplicateIds.length, duplicates: duplicateIds.length, duplicateIds };
+  }
+
+  async queryInteractions(query: InteractionQuery): Promise<Page<Interaction>> {
+    this.assertOpen();
+    const limit = Math.min(Math.max(1, Math.trunc(query.limit ?? DEFAULT_PAGE)), MAX_PAGE);
+    const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+    const filter = this.filterSql(query, after);
+    const rows = this.statement(`page:${filter.key}`, `SELECT * FROM user_interactions WHERE ${filter.where} ORDER BY timestamp, id LIMIT ?`).all(
+      ...filter.params,
+      limit + 1,
+    ) as InteractionRow[];
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return { items: items.map(fromRow), nextCursor: rows.length > limit && last ? encodeCursor(last.timestamp, last.id) : null };
+  }
+
+  async *scanInteractions(range: TimeRange, options: ScanOptions = {}): AsyncIterable<Interaction[]> {
+    const batchSize = Math.max(1, Math.trunc(options.batchSize ?? 1_000));
+    let after: { timestamp: number; id: number } | undefined;
+    while (!options.signal?.aborted) {
+      this.assertOpen();
+      const filter = this.filterSql({ range }, after);
+      const rows = this.statement(`page:${filter.key}`, `SELECT * FROM user_interactions WHERE ${filter.where} ORDER BY timestamp, id LIMIT ?`).all(
+        ...filter.params,
+        batchSize,
+      ) as InteractionRow[];
+      if (rows.length === 0) return;
+      const last = rows[rows.length - 1]!;
+      after = { timestamp: last.timestamp, id: last.id };
+      yield rows.map(fromRow);
+      if (rows.length < batchSize) return;
+    }
+  }
+
+  async countInteractions(range: TimeRange = {}): Promise<number> {
+    this.assertOpen();
+    const filter = this.filterSql({ range });
+    const row = this.statement(`count:${filter.key}`, `SELECT COUNT(*) AS n FROM user_interactions WHERE ${filter.where}`).get(...filter.params) as { n: number };
+    return row.n;
+  }
+
+  async deleteInteractions(range: TimeRange): Promise<number> {
+    this.assertOpen();
+    const filter = this.filterSql({ range });
+    const remove = this.statement(
+      `delete:${filter.key}`,
+      `DELETE FROM user_interactions WHERE id IN (SELECT id FROM user_interactions WHERE ${filter.where} LIMIT ${DELETE_CHUNK})`,
+    );
+    let total = 0;
+    // Chunks keep each write transaction short, so ingest is never locked out for long.
+    for (;;) {
+      let changes: number;
+      try {
+        changes = remove.run(...filter.params).changes;
+      } catch (error) {
+        throw this.wrapWriteError(error, 0);
+      }
+      total += changes;
+      if (changes < DELETE_CHUNK) return total;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      this.assertOpen();
+    }
+  }
+
+  async eraseSession(sessionId: string): Promise<number> {
+    this.assertOpen();
+    return this.statement('erase-session', 'DELETE FROM user_interactions WHERE session_id = ?').run(sessionId).changes;
+  }
+
+  async report(query: ReportQuery = {}): Promise<Report> {
+    this.assertOpen();
+    return buildReport(this.db, query, normalizeQuery);
+  }
+
+  async health(): Promise<TierHealth> {
+    if (this.closed) return { ok: false, details: { file: this.file }, problem: 'closed' };
+    try {
+      const rows = (this.db.prepare('SELECT COUNT(*) AS n FROM user_interactions').get() as { n: number }).n;
+      const version = (this.db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number }).v;
+      return {
+        ok: true,
+        details: {
+          file: this.file,
+          bytes: fileSize(this.file),
+          walBytes: fileSize(`${this.file}-wal`),
+          rows,
+          schemaVersion: version,
+          journalMode: this.db.pragma('journal_mode', { simple: true }),
+          synchronous: ['OFF', 'NORMAL', 'FULL', 'EXTRA'][this.db.pragma('synchronous', { simple: true }) as number],
+        },
+      };
+    } catch (error) {
+      return { ok: false, details: { file: this.file }, problem: describeError(error) };
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // Fold the WAL back into the main file so a backup or copy of the .db alone is complete.
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // A checkpoint can fail while another process reads; the WAL is still valid and replayed on open.
+    }
+    this.db.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StorageError(`${NAME}: ${this.file} is closed`);
+  }
+
+  private statement(key: string, sql: string): Database.Statement {
+    let statement = this.statements.get(key);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(key, statement);
+    }
+    return statement;
+  }
+
+  /** WHERE clause and parameters for a filter; `key` names its shape so the statement is prepared once. */
+  private filterSql(query: InteractionQuery, after?: { timestamp: number; id: number }): { where: string; params: unknown[]; key: string } {
+    const clauses: string[] = [];
+    const params: unknown[] = [];
+    let key = '';
+    const range = query.range ?? {};
+    if (range.from !== undefined) {
+      clauses.push('timestamp >= ?');
+      params.push(range.from);
+      key += 'f';
+    }
+    if (range.to !== undefined) {
+      clauses.push('timestamp < ?');
+      params.push(range.to);
+      key += 't';
+    }
+    if (query.userRole !== undefined) {
+      clauses.push('user_role = ?');
+      params.push(query.userRole);
+      key += 'r';
+    }
+    if (query.queryType !== undefined) {
+      clauses.push('query_type = ?');
+      params.push(query.queryType);
+      key += 'q';
+    }
+    if (query.sessionId !== undefined) {
+      clauses.push('session_id = ?');
+      params.push(query.sessionId);
+      key += 's';
+    }
+    if (after) {
+      clauses.push('(timestamp > ? OR (timestamp = ? AND id > ?))');
+      params.push(after.timestamp, after.timestamp, after.id);
+      key += 'a';
+    }
+    return { where: clauses.length ? clauses.join(' AND ') : '1', params, key };
+  }
+
+  private wrapWriteError(error: unknown, rows: number): StorageError {
+    const code = (error as { code?: string }).code ?? '';
+    const what = rows > 0 ? `writing ${rows} interaction(s)` : 'deleting interactions';
+    if (code === 'SQLITE_FULL') {
+      return new StorageError(`${NAME}: the disk (or the database size limit) is full while ${what} to ${this.file}; nothing of this batch was stored; free space and the events will be retried`, { cause: error });
+    }
+    if (code.startsWith('SQLITE_READONLY')) {
+      return new StorageError(`${NAME}: ${this.file} is read-only while ${what}; make it writable or set dataDir to a writable folder`, { cause: error });
+    }
+    if (code === 'SQLITE_BUSY') {
+      return new StorageError(`${NAME}: ${this.file} is locked by another process while ${what}; raise busyTimeoutMs or stop the other writer`, { cause: error });
+    }
+    return new StorageError(`${NAME}: failed ${what} to ${this.file}: ${describeError(error)}`, { cause: error });
+  }
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+function encodeCursor(timestamp: number, id: number): string {
+  return Buffer.from(JSON.stringify([timestamp, id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { timestamp: number; id: number } {
+  try {
+    const [timestamp, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+    if (typeof timestamp === 'number' && typeof id === 'number') return { timestamp, id };
+  } catch {
+    // fall through to the error below
+  }
+  throw new StorageError(`${NAME}: cursor ${JSON.stringify(cursor.slice(0, 40))} is not one this tier issued; pass nextCursor from a previous page`);
+}
