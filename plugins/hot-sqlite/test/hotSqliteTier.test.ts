@@ -1,0 +1,178 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { StorageError, normalizeQuery } from '@strata/core';
+import { sampleInteractions } from '@strata/testing';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HOT_SQLITE_MIGRATIONS, HotSqliteTier, SchemaMigrator } from '../src/index.js';
+
+let directory: string;
+beforeEach(() => {
+  directory = mkdtempSync(join(tmpdir(), 'hot-sqlite-'));
+});
+afterEach(() => {
+  rmSync(directory, { recursive: true, force: true });
+});
+
+describe('opening', () => {
+  it('uses WAL and the configured synchronous mode', async () => {
+    const tier = HotSqliteTier.open({ file: join(directory, 'a.db'), synchronous: 'FULL' });
+    const health = await tier.health();
+    expect(health.details.journalMode).toBe('wal');
+    expect(health.details.synchronous).toBe('FULL');
+    await tier.close();
+  });
+
+  it('names the file and the fix when the location is not writable', () => {
+    const blocker = join(directory, 'not-a-dir');
+    writeFileSync(blocker, 'x');
+    expect(() => HotSqliteTier.open({ file: join(blocker, 'a.db') })).toThrow(StorageError);
+    expect(() => HotSqliteTier.open({ file: join(blocker, 'a.db') })).toThrow(/not-a-dir.*set dataDir to a writable folder/);
+  });
+
+  it('says the database is read-only when a write is refused, and stores nothing of the batch', async () => {
+    const tier = HotSqliteTier.open({ file: join(directory, 'ro.db') });
+    tier.database.pragma('query_only = ON');
+    await expect(tier.writeInteractions(sampleInteractions(10))).rejects.toThrow(/ro\.db is read-only/);
+    tier.database.pragma('query_only = OFF');
+    expect(await tier.countInteractions()).toBe(0);
+    await tier.close();
+  });
+
+  it('says the disk is full when the database cannot grow, and keeps earlier rows intact', async () => {
+    const tier = HotSqliteTier.open({ file: join(directory, 'full.db') });
+    await tier.writeInteractions(sampleInteractions(10, 1));
+    const pages = tier.database.pragma('page_count', { simple: true }) as number;
+    tier.database.pragma(`max_page_count = ${pages + 2}`);
+    const error = await tier.writeInteractions(sampleInteractions(2_000, 2)).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as Error).message).toMatch(/full.*nothing of this batch was stored/);
+    expect(await tier.countInteractions()).toBe(10);
+    tier.database.pragma('max_page_count = 1073741823');
+    expect((await tier.writeInteractions(sampleInteractions(2_000, 2))).inserted).toBe(2_000);
+    await tier.close();
+  });
+
+  it('refuses an operation after close with a message naming the file', async () => {
+    const tier = HotSqliteTier.open({ file: join(directory, 'a.db') });
+    await tier.close();
+    await expect(tier.countInteractions()).rejects.toThrow(/a\.db is closed/);
+  });
+});
+
+describe('schema migrations', () => {
+  it('records every applied migration with its version', async () => {
+    const tier = HotSqliteTier.open({ file: join(directory, 'a.db') });
+    await tier.close();
+    const db = new Database(join(directory, 'a.db'), { readonly: true });
+    const rows = db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all();
+    db.close();
+    expect(rows).toEqual(HOT_SQLITE_MIGRATIONS.map((migration) => ({ version: migration.version, name: migration.name })));
+  });
+
+  it('applies nothing on a second open', () => {
+    const db = new Database(join(directory, 'b.db'));
+    const migrator = new SchemaMigrator(db, HOT_SQLITE_MIGRATIONS, 'test');
+    expect(migrator.migrate().applied).toHaveLength(HOT_SQLITE_MIGRATIONS.length);
+    expect(migrator.migrate().applied).toEqual([]);
+    db.close();
+  });
+
+  it('leaves the old schema intact when a migration fails half-way', () => {
+    const db = new Database(join(directory, 'c.db'));
+    const broken = [
+      ...HOT_SQLITE_MIGRATIONS,
+      {
+        version: HOT_SQLITE_MIGRATIONS.length + 1,
+        name: 'half_done',
+        up(connection: Database.Database) {
+          connection.exec('CREATE TABLE half_done (id INTEGER)');
+          connection.exec('ALTER TABLE user_interactions ADD COLUMN extra TEXT');
+          throw new Error('crash in the middle');
+        },
+      },
+    ];
+    expect(() => new SchemaMigrator(db, broken, 'test').migrate()).toThrow('crash in the middle');
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'half_done'").all();
+    const columns = (db.prepare('PRAGMA table_info(user_interactions)').all() as Array<{ name: string }>).map((column) => column.name);
+    const version = (db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number }).v;
+    db.close();
+    expect(tables).toEqual([]);
+    expect(columns).not.toContain('extra');
+    expect(version).toBe(HOT_SQLITE_MIGRATIONS.length);
+  });
+
+  it('refuses a database written by a newer version', async () => {
+    const tier = HotSqliteTier.open({ file: join(directory, 'd.db') });
+    await tier.close();
+    const db = new Database(join(directory, 'd.db'));
+    db.prepare("INSERT INTO schema_migrations VALUES (999, 'from_the_future', 0)").run();
+    db.close();
+    expect(() => HotSqliteTier.open({ file: join(directory, 'd.db') })).toThrow(/schema version 999.*upgrade @strata\/hot-sqlite/);
+  });
+});
+
+describe('report', () => {
+  it('matches figures computed directly from the events', async () => {
+    const tier = HotSqliteTier.open({ file: join(directory, 'r.db') });
+    const events = sampleInteractions(2_000, 5);
+    await tier.writeInteractions(events);
+    const report = await tier.report({ topN: 5 });
+    await tier.close();
+
+    const successes = events.filter((event) => event.success).length;
+    const ratings = events.flatMap((event) => (event.userRating === null ? [] : [event.userRating]));
+    const times = events.map((event) => event.responseTime).sort((a, b) => a - b);
+    expect(report.totals.interactions).toBe(2_000);
+    expect(report.totals.sessions).toBe(new Set(events.map((event) => event.sessionId)).size);
+    expect(report.totals.successRate).toBeCloseTo(successes / 2_000, 10);
+    expect(report.totals.avgResponseTime).toBeCloseTo(times.reduce((a, b) => a + b, 0) / 2_000, 10);
+    expect(report.totals.p95ResponseTime).toBe(times[Math.ceil(0.95 * 2_000) - 1]);
+    expect(report.totals.avgRating).toBeCloseTo(ratings.reduce((a, b) => a + b, 0) / ratings.length, 10);
+    expect(report.totals.ratedInteractions).toBe(ratings.length);
+
+    const roleCounts = new Map<string, number>();
+    for (const event of events) roleCounts.set(event.userRole, (roleCounts.get(event.userRole) ?? 0) + 1);
+    expect(Object.fromEntries(report.byRole.map((row) => [row.userRole, row.interactions]))).toEqual(Object.fromEntries(roleCounts));
+    expect(report.byQueryType.reduce((sum, row) => sum + row.interactions, 0)).toBe(2_000);
+
+    const queryCounts = new Map<string, number>();
+    for (const event of events) {
+      const key = normalizeQuery(event.query);
+      queryCounts.set(key, (queryCounts.get(key) ?? 0) + 1);
+    }
+    const topCount = Math.max(...queryCounts.values());
+    expect(report.topQueries).toHaveLength(5);
+    expect(report.topQueries[0]!.count).toBe(topCount);
+    expect(queryCounts.get(report.topQueries[0]!.query)).toBe(topCount);
+  });
+
+  it('narrows to a time range and a role', async () => {
+    const tier = HotSqliteTier.open({ file: join(directory, 'r2.db') });
+    const events = sampleInteractions(1_000, 9);
+    await tier.writeInteractions(events);
+    const role = events[0]!.userRole;
+    const from = events[300]!.timestamp;
+    const report = await tier.report({ range: { from }, userRole: role });
+    await tier.close();
+    expect(report.totals.interactions).toBe(events.filter((event) => event.userRole === role && event.timestamp >= from).length);
+    expect(report.byRole.map((row) => row.userRole)).toEqual([role]);
+  });
+
+  it('answers an empty range with zeros and nulls, not errors', async () => {
+    const tier = HotSqliteTier.open({ file: join(directory, 'r3.db') });
+    const report = await tier.report({});
+    await tier.close();
+    expect(report.totals).toMatchObject({ interactions: 0, sessions: 0, successRate: null, avgResponseTime: null, p95ResponseTime: null, avgRating: null });
+    expect(report.topQueries).toEqual([]);
+  });
+});
+
+describe('cursors', () => {
+  it('rejects a cursor it did not issue with a clear message', async () => {
+    const tier = HotSqliteTier.open({ file: join(directory, 'c.db') });
+    await expect(tier.queryInteractions({ cursor: 'garbage' })).rejects.toThrow(/not one this tier issued/);
+    await tier.close();
+  });
+});

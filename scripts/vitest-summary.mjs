@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+// Prints "N passed, N failed[, N skipped]" from vitest's JSON report. Exits 1 when the report is
+// missing (the suite never ran) or counts no test at all.
+import { existsSync, readFileSync } from 'node:fs';
+
+const file = process.argv[2] ?? 'reports/vitest.json';
+if (!existsSync(file)) {
+  console.log('vitest did not write a report (the build or the test run failed before tests ran)');
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+const report = JSON.parse(readFileSync(file, 'utf8'));
+const passed = report.numPassedTests ?? 0;
+const failed = (report.numFailedTests ?? 0) + (report.numRuntimeErrorTestSuites ?? 0) + (report.numFailedTestSuites && !report.numFailedTests ? report.numFailedTestSuites : 0);
+const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(passed + failed === 0 ? 1 : 0);
