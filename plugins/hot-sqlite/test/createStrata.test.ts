@@ -1,0 +1,67 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createStrata } from '@strata/core';
+import { generateWorkload } from '@strata/testing';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { hotSqlitePlugin } from '../src/index.js';
+
+let directory: string;
+beforeEach(() => {
+  directory = mkdtempSync(join(tmpdir(), 'hot-sqlite-e2e-'));
+});
+afterEach(() => {
+  rmSync(directory, { recursive: true, force: true });
+});
+
+const catalog = { 'hot-sqlite': () => hotSqlitePlugin };
+
+describe('hot-sqlite under createStrata', () => {
+  it('stores what record() accepted and reports it after close and reopen', async () => {
+    const strata = await createStrata({ config: {}, cwd: directory, catalog, logLevel: 'silent' });
+    const events = [...generateWorkload({ events: 3_000, seed: 12 })];
+    for (const event of events) expect(strata.record(event)).toBe(true);
+    await strata.close();
+
+    expect(existsSync(join(directory, 'analytics', 'comprehensive_metrics.db'))).toBe(true);
+    const reopened = await createStrata({ config: {}, cwd: directory, catalog, logLevel: 'silent' });
+    const report = await reopened.report();
+    await reopened.close();
+    expect(report.totals.interactions).toBe(3_000);
+    expect(report.totals.sessions).toBe(new Set(events.map((event) => event.sessionId)).size);
+  });
+
+  it('never stores raw IP addresses or user agents', async () => {
+    const strata = await createStrata({ config: {}, cwd: directory, catalog, logLevel: 'silent' });
+    const [event] = [...generateWorkload({ events: 1, seed: 1 })];
+    await strata.recordStrict({ ...event, ipAddress: '203.0.113.77', userAgent: 'SecretAgent/9.9' });
+    const stored = await strata.storage('hot')!.queryInteractions({});
+    await strata.close();
+    expect(JSON.stringify(stored.items)).not.toContain('203.0.113.77');
+    expect(stored.items[0]).not.toHaveProperty('ipAddress');
+    expect(stored.items[0]?.ipHash).toBeNull();
+  });
+
+  it('loads hot-sqlite by name from a JSON config with its options validated', async () => {
+    writeFileSync(join(directory, 'strata.config.json'), JSON.stringify({ plugins: [{ name: 'hot-sqlite', options: { synchronous: 'FULL', file: 'custom.db' } }] }));
+    const strata = await createStrata({ cwd: directory, catalog, logLevel: 'silent' });
+    const [tier] = (await strata.status()).tiers;
+    await strata.close();
+    expect(tier?.health.details).toMatchObject({ synchronous: 'FULL' });
+    expect(existsSync(join(directory, 'analytics', 'custom.db'))).toBe(true);
+  });
+
+  it('reports a bad option with its path', async () => {
+    writeFileSync(join(directory, 'strata.config.json'), JSON.stringify({ plugins: [{ name: 'hot-sqlite', options: { synchronous: 'SOMETIMES' } }] }));
+    await expect(createStrata({ cwd: directory, catalog, logLevel: 'silent' })).rejects.toThrow(/plugins\[0\]\.options\.synchronous/);
+  });
+
+  it('answers recordStrict with duplicate for an eventId already stored', async () => {
+    const strata = await createStrata({ config: {}, cwd: directory, catalog, logLevel: 'silent' });
+    const [event] = [...generateWorkload({ events: 1, seed: 3 })];
+    expect(await strata.recordStrict(event)).toEqual({ eventId: event!.eventId, status: 'stored' });
+    expect(await strata.recordStrict(event)).toEqual({ eventId: event!.eventId, status: 'duplicate' });
+    expect(strata.metrics()).toMatchObject({ accepted: 2, stored: 1, duplicates: 1 });
+    await strata.close();
+  });
+});
