@@ -1,0 +1,10 @@
+import type { PluginCatalog } from '@strata/core';
+
+/**
+ * Plugins the CLI can load by name from its own dependencies, so the embedded default (hot SQLite)
+ * works wherever the CLI is installed, even in a project that never installed `@strata/hot-sqlite`.
+ * Loaded lazily: commands that never start Strata never load SQLite.
+ */
+export const cliCatalog: PluginCatalog = {
+  'hot-sqlite': async () => (await import('@strata/hot-sqlite')).hotSqlitePlugin,
+};

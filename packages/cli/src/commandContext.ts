@@ -1,0 +1,91 @@
+import { createStrata, type LogLevel, type PluginCatalog, type Strata } from '@strata/core';
+import { cliCatalog } from './catalog.js';
+
+/** Somewhere the CLI writes text: `process.stdout`, `process.stderr`, or a test's capture. */
+export interface CliOutput {
+  write(text: string): unknown;
+  /** Only a TTY gets a progress bar. */
+  isTTY?: boolean;
+  columns?: number;
+}
+
+/** Everything the CLI touches outside itself, so tests can run it in-process and capture its output. */
+export interface CliIo {
+  stdout: CliOutput;
+  stderr: CliOutput;
+  /** What `strata ingest -` reads. Default `process.stdin`. */
+  stdin: NodeJS.ReadableStream;
+  /** Directory the config file is looked up in and `strata init` writes to. Default `process.cwd()`. */
+  cwd: string;
+  /** Extra plugins resolvable by name, on top of the built-in catalogue (tests use it for fakes). */
+  catalog?: PluginCatalog;
+  /**
+   * Install SIGINT/SIGTERM handlers during long commands so they stop cleanly. Default true;
+   * tests running the CLI in-process may turn it off.
+   */
+  handleSignals?: boolean;
+}
+
+/** Options every command accepts. */
+export interface GlobalOptions {
+  dataDir?: string;
+  config?: string;
+  logLevel?: LogLevel;
+  debug?: boolean;
+}
+
+/** What a command action receives besides its own arguments. */
+export interface CommandContext {
+  io: CliIo;
+  globals: GlobalOptions;
+}
+
+/** An expected failure of the CLI itself (unreadable input, bad flag value): printed without a stack, exit 1. */
+export class CliError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CliError';
+  }
+}
+
+export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function catalogFor(io: CliIo): PluginCatalog {
+  return { ...cliCatalog, ...io.catalog };
+}
+
+/** Builds and starts Strata from the global options. The CLI logs at `warn` unless told otherwise. */
+export function openStrata(context: CommandContext): Promise<Strata> {
+  const { globals, io } = context;
+  return createStrata({
+    configPath: globals.config,
+    cwd: io.cwd,
+    dataDir: globals.dataDir,
+    catalog: catalogFor(io),
+    logLevel: globals.logLevel ?? 'warn',
+  });
+}
+
+/** Runs `work` with a started Strata and closes it on every path; a close failure surfaces only if `work` succeeded. */
+export async function withStrata<T>(context: CommandContext, work: (strata: Strata) => Promise<T>): Promise<T> {
+  const strata = await openStrata(context);
+  let result: T;
+  try {
+    result = await work(strata);
+  } catch (error) {
+    await strata.close().catch((closeError: unknown) => {
+      strata.logger.error({ err: closeError }, 'close after a failed command also failed');
+    });
+    throw error;
+  }
+  await strata.close();
+  return result;
+}
+
+export function writeLine(output: CliOutput, text = ''): void {
+  output.write(`${text}\n`);
+}
+
+export function writeJson(output: CliOutput, value: unknown): void {
+  output.write(`${JSON.stringify(value)}\n`);
+}

@@ -1,0 +1,150 @@
+import { createRequire } from 'node:module';
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError, StrataError } from '@strata/core';
+import { CliError, LOG_LEVELS, writeLine, type CliIo, type CommandContext, type GlobalOptions } from './commandContext.js';
+import { demoCommand } from './demoCommand.js';
+import { ingestCommand } from './ingestCommand.js';
+import { initCommand } from './initCommand.js';
+import { reportCommand } from './reportCommand.js';
+import { statusCommand } from './statusCommand.js';
+import { validateCommand } from './validateCommand.js';
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0    success
+  1    fatal error: bad config, unreadable input, storage failure, failed check
+  2    ingest: some lines were rejected (they are in the dead-letter store; the rest were stored)
+  130  interrupted by SIGINT (143 for SIGTERM) after storing what was read`;
+
+type Action = (context: CommandContext, ...args: never[]) => Promise<number>;
+
+/**
+ * Builds the `strata` program. Every action returns its exit code through `setExitCode`, so the
+ * program never calls `process.exit` and can run inside a test.
+ */
+export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
+  const program = new Command('strata')
+    .description('Strata: analytics for AI assistants. Ingest, report on and check the data your assistant records.')
+    .version(version, '-V, --version')
+    .option('-d, --data-dir <dir>', 'data directory (overrides dataDir from the config)')
+    .option('-c, --config <file>', 'config file (default: strata.config.* in the current directory, else the embedded default)')
+    .addOption(new Option('--log-level <level>', 'log level of Strata; logs go to stderr (default: warn)').choices(LOG_LEVELS).default(undefined, 'warn'))
+    .option('--debug', 'show stack traces of errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: (text, write) => write(text.startsWith('error: ') ? `strata: ${text.slice('error: '.length)}` : text),
+    })
+    .addHelpText('after', EXIT_CODES_HELP);
+
+  // Every action gets the global options merged in, wherever they were written on the command line.
+  const run =
+    <A extends Action>(action: A) =>
+    async (...args: unknown[]) => {
+      const command = args[args.length - 1] as Command;
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const own = command.opts();
+      const positional = args.slice(0, -2);
+      setExitCode(await (action as unknown as (...all: unknown[]) => Promise<number>)({ io, globals }, ...positional, own));
+    };
+
+  program
+    .command('ingest')
+    .description('stream a JSONL file (or - for stdin) of interactions into the hot tier')
+    .argument('<file>', 'a .jsonl file, one interaction per line, or - to read stdin')
+    .option('--json', 'print the summary as one JSON line on stdout')
+    .addHelpText('after', '\nExit codes: 0 every line accepted, 2 some lines rejected (the rest stored), 1 fatal error, 130/143 interrupted.')
+    .action(run(ingestCommand));
+
+  program
+    .command('report')
+    .description('totals, success rate, response times, roles, query types and top queries')
+    .option('--since <when>', 'start of the range: a duration back from now (30d, 12h) or a date-time (default: all data)')
+    .option('--until <when>', 'end of the range (exclusive): a date-time or a duration back from now (default: now)')
+    .option('--role <role>', 'only interactions of this user role')
+    .option('--top <n>', 'how many top queries to list', '10')
+    .option('--json', 'print the report as JSON')
+    .action(run(reportCommand));
+
+  program
+    .command('init')
+    .description('write a commented strata.config.ts in the current directory')
+    .option('--force', 'overwrite an existing config file')
+    .action(run(initCommand));
+
+  program
+    .command('validate')
+    .description('check the config, the plugin topology and the data directory')
+    .option('--start', 'also start the plugins and check each storage tier is healthy')
+    .option('--json', 'print the checks as JSON')
+    .action(run(validateCommand));
+
+  program
+    .command('status')
+    .description('data dir, config, plugins, tier health, row count and dead-letter files')
+    .option('--json', 'print the status as JSON')
+    .action(run(statusCommand));
+
+  program
+    .command('demo')
+    .description('generate a realistic workload into <dataDir>/demo/events.jsonl, ingest it and print the report')
+    .option('--events <n>', 'interactions to generate', '50000')
+    .option('--seed <n>', 'random seed: the same seed gives the same workload', '1')
+    .option('--days <n>', 'days the sessions are spread over, ending now', '30')
+    .option('--json', 'print { file, ingest, report } as one JSON line')
+    .action(run(demoCommand));
+
+  return program;
+}
+
+/**
+ * Runs the CLI and resolves with its exit code. `argv` is `process.argv`-shaped (node, script,
+ * ...arguments). `io` replaces stdout, stderr, stdin and cwd, so tests can run it in-process.
+ */
+export async function runCli(argv: readonly string[], io: Partial<CliIo> = {}): Promise<number> {
+  const fullIo: CliIo = {
+    stdout: io.stdout ?? process.stdout,
+    stderr: io.stderr ?? process.stderr,
+    stdin: io.stdin ?? process.stdin,
+    cwd: io.cwd ?? process.cwd(),
+    ...(io.catalog ? { catalog: io.catalog } : {}),
+    handleSignals: io.handleSignals ?? true,
+  };
+  let exitCode = 0;
+  const program = buildProgram(fullIo, (code) => (exitCode = code));
+  try {
+    await program.parseAsync([...argv], { from: 'node' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander already printed the message (or the help); only the code is left to decide.
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : error.exitCode || 1;
+    }
+    const debug = program.opts<GlobalOptions>().debug === true || argv.includes('--debug');
+    reportError(fullIo, error, debug);
+    return 1;
+  }
+}
+
+/** Expected errors (StrataError, CliError) print one message and no stack; anything else says how to see it. */
+export function reportError(io: CliIo, error: unknown, debug: boolean): void {
+  const expected = error instanceof StrataError || error instanceof CliError;
+  if (error instanceof ConfigError) {
+    // The message already puts each issue on its own line with its path.
+    writeLine(io.stderr, `strata: ${error.message}`);
+  } else if (error instanceof Error) {
+    writeLine(io.stderr, `strata: ${error.message}`);
+  } else {
+    writeLine(io.stderr, `strata: ${String(error)}`);
+  }
+  if (debug && error instanceof Error && error.stack) {
+    writeLine(io.stderr, error.stack);
+    if (error.cause instanceof Error && error.cause.stack) writeLine(io.stderr, `caused by: ${error.cause.stack}`);
+  } else if (!expected) {
+    writeLine(io.stderr, 'strata: this is unexpected; run again with --debug for the stack trace, and report it if it persists');
+  }
+}
