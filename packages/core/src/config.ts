@@ -187,19 +187,25 @@ export async function resolveConfig(config: unknown, options: ResolveConfigOptio
   const issues: Issue[] = [];
   const parsed = StrataConfigSchema.safeParse(config ?? {}, { reportInput: true });
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) issues.push({ path: formatPath(issue.path), message: describeZodIssue(issue) });
+    for (const issue of parsed.error.issues) {
+      // An entry of `plugins` that is no kind of plugin spec is reported below, with a clearer message.
+      if (issue.code === 'invalid_union' && issue.path.length === 2 && issue.path[0] === 'plugins') continue;
+      issues.push({ path: formatPath(issue.path), message: describeZodIssue(issue) });
+    }
   }
   const raw = (parsed.success ? parsed.data : {}) as StrataConfig;
-  const rawPlugins: unknown[] = Array.isArray((config as StrataConfig | null)?.plugins)
-    ? ((config as StrataConfig).plugins as unknown[])
-    : [...EMBEDDED_DEFAULT_PLUGINS];
+  const configuredPlugins = typeof config === 'object' && config !== null ? (config as StrataConfig).plugins : undefined;
+  // `plugins` of the wrong type is already an issue above; falling back to the default would only add noise.
+  const rawPlugins: unknown[] = Array.isArray(configuredPlugins) ? configuredPlugins : configuredPlugins === undefined ? [...EMBEDDED_DEFAULT_PLUGINS] : [];
 
   const plugins: ResolvedPlugin[] = [];
   for (const [index, spec] of rawPlugins.entries()) {
     const at = `plugins[${index}]`;
     const located = await locatePlugin(spec, baseDir, options.catalog ?? {});
     if ('issue' in located) {
-      issues.push({ path: located.issue.path ? `${at}.${located.issue.path}` : at, message: located.issue.message });
+      // A plugin given as a bare string has no `.name` to point at.
+      const inner = typeof spec === 'string' ? '' : located.issue.path;
+      issues.push({ path: inner ? `${at}.${inner}` : at, message: located.issue.message });
       continue;
     }
     const { definition, rawOptions } = located;
@@ -368,11 +374,12 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
 
 async function readConfigFile(file: string): Promise<unknown> {
   if (file.endsWith('.json')) {
-    const text = readFileSync(file, 'utf8');
     try {
+      const text = readFileSync(file, 'utf8');
       return JSON.parse(text);
     } catch (error) {
-      throw new StrataError('STRATA_CONFIG_LOAD_FAILED', `${file} is not valid JSON: ${describeError(error)}`, { cause: error });
+      const reason = error instanceof SyntaxError ? `is not valid JSON: ${error.message}` : `could not be read: ${describeError(error)}`;
+      throw new StrataError('STRATA_CONFIG_LOAD_FAILED', `${file} ${reason}`, { cause: error });
     }
   }
   try {

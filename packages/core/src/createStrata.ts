@@ -3,11 +3,12 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
 import { loadConfig, resolveConfig, type LogLevel, type PluginCatalog, type ResolvedConfig, type StrataConfig } from './config.js';
 import { DeadLetterStore, safeStringify, type EventSource } from './deadLetterStore.js';
-import { ClosedError, StopError, StrataError, ValidationError, describeError, toError } from './errors.js';
+import { ClosedError, StopError, StrataError, ValidationError, describeError, formatIssues, toError } from './errors.js';
 import { IngestPipeline, type IngestTally, type PipelineCounters, type RecordOutcome } from './ingestPipeline.js';
 import { createInteractionValidator } from './interaction.js';
 import { createLogger } from './logger.js';
 import { PluginRegistry } from './registry.js';
+import { withTimeout } from './timeout.js';
 import type { Job, JobProgress, JobReport, Report, ReportQuery, StorageTier, TierHealth, TierRole } from './types.js';
 
 export interface CreateStrataOptions {
@@ -131,7 +132,7 @@ class StrataInstance implements Strata {
     }
     const checked = this.validate(event);
     if (!checked.ok) {
-      this.pipeline.reject({ kind: 'api', method: 'record' }, safeStringify(event), 'invalid interaction', checked.issues);
+      this.pipeline.reject({ kind: 'api', method: 'record' }, safeStringify(event), `invalid interaction: ${formatIssues(checked.issues)}`, checked.issues);
       return false;
     }
     return this.pipeline.enqueue({ event: checked.value, source: { kind: 'api', method: 'record' } });
@@ -141,7 +142,7 @@ class StrataInstance implements Strata {
     if (this.closing) return Promise.reject(new ClosedError());
     const checked = this.validate(event);
     if (!checked.ok) {
-      this.pipeline.reject({ kind: 'api', method: 'recordStrict' }, safeStringify(event), 'invalid interaction', checked.issues);
+      this.pipeline.reject({ kind: 'api', method: 'recordStrict' }, safeStringify(event), `invalid interaction: ${formatIssues(checked.issues)}`, checked.issues);
       return Promise.reject(new ValidationError(checked.issues));
     }
     return new Promise<RecordOutcome>((resolve, reject) => {
@@ -178,7 +179,7 @@ class StrataInstance implements Strata {
       }
       const checked = this.validate(parsed);
       if (!checked.ok) {
-        this.pipeline.reject(source, line, `line ${lineNumber}: invalid interaction`, checked.issues, tally);
+        this.pipeline.reject(source, line, `line ${lineNumber}: invalid interaction: ${formatIssues(checked.issues)}`, checked.issues, tally);
         continue;
       }
       if (this.pipeline.size >= highWater) await this.pipeline.waitForRoom(highWater / 2);
@@ -214,7 +215,10 @@ class StrataInstance implements Strata {
       }
     };
     await attempt(() => this.pipeline.close(deadline));
-    await attempt(() => this.registry.flush());
+    // A plugin whose flush hangs must not hold shutdown past its deadline; stop still runs after it.
+    await attempt(() =>
+      withTimeout(this.registry.flush(), Math.max(0, deadline - this.clock.now()), () => new StrataError('STRATA_DEADLINE_EXCEEDED', 'plugin flush did not finish before the shutdown deadline; raise shutdownTimeoutMs or check what the plugins wait for')),
+    );
     await attempt(() => this.registry.stop(Math.max(0, deadline - this.clock.now())));
     await attempt(() => this.deadLetters.flush());
     if (errors.length > 0) throw new StopError(errors);

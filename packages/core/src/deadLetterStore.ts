@@ -114,7 +114,12 @@ export function safeStringify(value: unknown): string {
         return inner;
       }) ?? String(value)
     );
-  } catch {
-    return String(value);
+  } catch (error) {
+    // String() throws too for some values (an object without a prototype); the record must still be written.
+    try {
+      return String(value);
+    } catch {
+      return `[unserializable value: ${error instanceof Error ? error.message : 'unknown error'}]`;
+    }
   }
 }

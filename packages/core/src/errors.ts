@@ -64,15 +64,14 @@ export class ValidationError extends StrataError {
   }
 }
 
-/** A plugin's start did not finish in time. */
+/** A plugin's start or stop did not finish in time. */
 export class PluginTimeoutError extends StrataError {
   readonly plugin: string;
 
   constructor(plugin: string, phase: 'start' | 'stop', timeoutMs: number) {
-    super(
-      'STRATA_PLUGIN_TIMEOUT',
-      `${plugin}: ${phase} did not finish within ${timeoutMs} ms; check what it waits for, or raise its ${phase}TimeoutMs`,
-    );
+    // Start has a per-plugin limit; every stop shares the one shutdown deadline.
+    const knob = phase === 'stop' ? 'shutdownTimeoutMs in the config' : 'the startTimeoutMs of the plugin definition';
+    super('STRATA_PLUGIN_TIMEOUT', `${plugin}: ${phase} did not finish within ${timeoutMs} ms; check what it waits for, or raise ${knob}`);
     this.plugin = plugin;
   }
 }

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import type { ResolvedPipeline } from './config.js';
 import type { DeadLetterStore, EventSource } from './deadLetterStore.js';
-import { QueueFullError, StorageError, describeError } from './errors.js';
+import { QueueFullError, StopError, StorageError, StrataError, ValidationError, describeError, toError } from './errors.js';
 import type { Interaction } from './interaction.js';
 import { SinkChannel, type SinkCounters } from './sinkChannel.js';
-import { sleep } from './timeout.js';
+import { sleep, withTimeout } from './timeout.js';
 import type { Processor, Sink, StorageTier } from './types.js';
 
 /** What happened to one event once the hot tier answered. */
@@ -142,17 +142,32 @@ export class IngestPipeline {
   async close(deadline: number): Promise<void> {
     this.closed = true;
     await this.flushQueue();
-    const remaining = Math.max(0, deadline - this.now());
-    await Promise.race([Promise.all(this.channels.map((channel) => channel.whenIdle())), sleep(remaining)]);
+    const remaining = () => Math.max(0, deadline - this.now());
+    // The wait is cancelled once sinks are idle, so no timer outlives close() and holds the process open.
+    const gaveUp = new AbortController();
+    await Promise.race([Promise.all(this.channels.map((channel) => channel.whenIdle())), sleep(remaining(), gaveUp.signal)]);
+    gaveUp.abort();
     this.stopRetries.abort();
     for (const channel of this.channels) channel.close();
-    await Promise.all(this.channels.map(async (channel) => {
-      try {
-        await channel.sink.flush?.();
-      } finally {
-        await channel.sink.close?.();
-      }
-    }));
+    // A sink whose flush or close hangs must not hold shutdown past its deadline.
+    const results = await Promise.allSettled(
+      this.channels.map((channel) =>
+        withTimeout(
+          Promise.resolve()
+            .then(() => channel.sink.flush?.())
+            .finally(() => channel.sink.close?.()),
+          remaining(),
+          () => new StrataError('STRATA_DEADLINE_EXCEEDED', `${channel.sink.name}: flush and close did not finish before the shutdown deadline; raise shutdownTimeoutMs or check what the sink waits for`),
+        ),
+      ),
+    );
+    const errors = results.flatMap((result, index) => {
+      if (result.status === 'fulfilled') return [];
+      const name = this.channels[index]!.sink.name;
+      const error = toError(result.reason);
+      return [error.message.startsWith(`${name}:`) ? error : new StrataError('STRATA_STOP_FAILED', `${name}: ${error.message}`, { cause: error })];
+    });
+    if (errors.length > 0) throw new StopError(errors);
   }
 
   get isClosed(): boolean {
@@ -288,29 +303,39 @@ export class IngestPipeline {
       kept.forEach((event, index) => (entries[index]!.event = event));
       return entries;
     }
-    const byId = new Map(entries.map((entry) => [entry.event.eventId, entry]));
+    // Several entries may share an eventId (the same event sent twice in one batch): each is matched once, in order.
+    const byId = new Map<string, QueueEntry[]>();
+    for (const entry of entries) {
+      const same = byId.get(entry.event.eventId);
+      if (same) same.push(entry);
+      else byId.set(entry.event.eventId, [entry]);
+    }
+    const claim = (eventId: string): QueueEntry | undefined => {
+      const same = byId.get(eventId);
+      const entry = same?.shift();
+      if (same?.length === 0) byId.delete(eventId);
+      return entry;
+    };
     for (const { event, reason } of rejected) {
-      const entry = byId.get(event.eventId);
-      if (!entry) continue;
-      byId.delete(event.eventId);
-      this.rejectEntry(entry, `${processorName}: ${reason}`);
+      const entry = claim(event.eventId);
+      if (entry) this.rejectEntry(entry, `${processorName}: ${reason}`);
     }
     const next: QueueEntry[] = [];
     for (const event of kept) {
-      const entry = byId.get(event.eventId);
+      const entry = claim(event.eventId);
       if (!entry) continue;
       entry.event = event;
       next.push(entry);
-      byId.delete(event.eventId);
     }
     // An event a processor neither kept nor rejected would vanish silently; treat it as rejected.
-    for (const entry of byId.values()) this.rejectEntry(entry, `${processorName}: dropped without a reason`);
+    for (const same of byId.values()) for (const entry of same) this.rejectEntry(entry, `${processorName}: dropped without a reason`);
     return next;
   }
 
   private rejectEntry(entry: QueueEntry, reason: string): void {
     this.reject(entry.source, entry.original ?? JSON.stringify(entry.event), reason, undefined, entry.tally);
-    entry.waiter?.reject(new StorageError(reason));
+    // A processor refusing an event is a verdict on the event, not a storage failure.
+    entry.waiter?.reject(new ValidationError([{ path: '', message: reason }]));
   }
 
   /** Nothing accepted is lost: events that cannot be stored go to the dead-letter store with the reason. */

@@ -169,17 +169,28 @@ export function createInteractionValidator(limits: EventLimits = DEFAULT_EVENT_L
     if (typeof input !== 'object' || input === null || Array.isArray(input)) {
       return { ok: false, issues: [{ path: '', message: `an interaction must be a JSON object, got ${describeType(input)}` }] };
     }
-    const forbidden = findForbiddenKeys(input as Record<string, unknown>);
-    if (forbidden.length > 0) return { ok: false, issues: forbidden };
-    const parsed = schema.safeParse(input, { reportInput: true });
-    if (!parsed.success) {
-      return { ok: false, issues: parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })) };
+    try {
+      const forbidden = findForbiddenKeys(input as Record<string, unknown>);
+      if (forbidden.length > 0) return { ok: false, issues: forbidden };
+      const parsed = schema.safeParse(input, { reportInput: true });
+      if (!parsed.success) {
+        return { ok: false, issues: parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })) };
+      }
+      return { ok: true, value: normalizeInteraction(parsed.data) };
+    } catch (error) {
+      // A getter or proxy that throws while being read is bad data too: `record` must never throw.
+      return { ok: false, issues: [unreadable('an interaction', error)] };
     }
-    return { ok: true, value: normalizeInteraction(parsed.data) };
   };
 }
 
-function findForbiddenKeys(input: Record<string, unknown>): Issue[] {
+/** The issue for a value whose fields threw while being read. */
+export function unreadable(what: string, error: unknown): Issue {
+  return { path: '', message: `${what} could not be read: ${error instanceof Error ? error.message : String(error)}` };
+}
+
+/** Issues for own keys that could reach an object's prototype (at the top level and in `content` items). */
+export function findForbiddenKeys(input: Record<string, unknown>): Issue[] {
   const issues: Issue[] = [];
   for (const key of FORBIDDEN_KEYS) {
     if (Object.prototype.hasOwnProperty.call(input, key)) issues.push({ path: key, message: 'is not an allowed field name' });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_EVENT_LIMITS, formatPath, type EventLimits, type ValidationResult } from './interaction.js';
+import { DEFAULT_EVENT_LIMITS, findForbiddenKeys, formatPath, unreadable, type EventLimits, type ValidationResult } from './interaction.js';
 import { describeType, parseTimestamp, preview } from './timestamp.js';
 
 const rule = (text: string) => (issue: { input?: unknown }) =>
@@ -41,11 +41,17 @@ export function createMetricValidator(limits: Pick<EventLimits, 'maxFutureMs'> =
     if (typeof input !== 'object' || input === null || Array.isArray(input)) {
       return { ok: false, issues: [{ path: '', message: `a metric must be a JSON object, got ${describeType(input)}` }] };
     }
-    const parsed = schema.safeParse(input, { reportInput: true });
-    if (!parsed.success) {
-      return { ok: false, issues: parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })) };
+    try {
+      const forbidden = findForbiddenKeys(input as Record<string, unknown>);
+      if (forbidden.length > 0) return { ok: false, issues: forbidden };
+      const parsed = schema.safeParse(input, { reportInput: true });
+      if (!parsed.success) {
+        return { ok: false, issues: parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })) };
+      }
+      const { timestamp, name, value, unit, component } = parsed.data;
+      return { ok: true, value: { timestamp, name, value, unit: unit ?? null, component: component ?? null } };
+    } catch (error) {
+      return { ok: false, issues: [unreadable('a metric', error)] };
     }
-    const { timestamp, name, value, unit, component } = parsed.data;
-    return { ok: true, value: { timestamp, name, value, unit: unit ?? null, component: component ?? null } };
   };
 }

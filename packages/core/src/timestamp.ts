@@ -25,8 +25,10 @@ export function parseTimestamp(value: unknown, nowMs: number, maxFutureMs: numbe
     if (month < 1 || month > 12 || day < 1 || day > 31 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 60) {
       return { ok: false, reason: `is not a real date-time, got ${preview(value)}` };
     }
+    // The calendar date is checked on its own: a leap second (23:59:60) rolls the time into the
+    // next day, which must not make a real date look unreal.
+    if (new Date(Date.UTC(Number(y), month - 1, day)).getUTCDate() !== day) return { ok: false, reason: `is not a real date, got ${preview(value)}` };
     const base = Date.UTC(Number(y), month - 1, day, Number(h), Number(mi), Number(s), Number((frac + '000').slice(0, 3)));
-    if (new Date(base).getUTCDate() !== day) return { ok: false, reason: `is not a real date, got ${preview(value)}` };
     ms = base - zoneOffsetMs(zone);
   } else {
     return { ok: false, reason: `must be an ISO-8601 string or epoch milliseconds, got ${describeType(value)}` };
@@ -64,5 +66,5 @@ export function describeType(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (value === undefined) return 'nothing';
-  return `a ${typeof value}`;
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
