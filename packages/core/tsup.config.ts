@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // config.ts finds its own package through import.meta.url, which the CJS build must provide too.
+  shims: true,
 });

@@ -62,7 +62,8 @@ export function openStrata(context: CommandContext): Promise<Strata> {
     cwd: io.cwd,
     dataDir: globals.dataDir,
     catalog: catalogFor(io),
-    logLevel: globals.logLevel ?? 'warn',
+    logLevel: globals.logLevel,
+    defaultLogLevel: 'warn',
   });
 }
 

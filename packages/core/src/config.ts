@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { ConfigError, StrataError, describeError, type Issue } from './errors.js';
 import { DEFAULT_EVENT_LIMITS, formatPath, type EventLimits } from './interaction.js';
@@ -112,7 +112,8 @@ export interface ResolvedConfig {
   plugins: ResolvedPlugin[];
   pipeline: ResolvedPipeline;
   limits: EventLimits;
-  logLevel: LogLevel;
+  /** The config's `logLevel`, or undefined when it sets none (callers pick their own default). */
+  logLevel: LogLevel | undefined;
   shutdownTimeoutMs: number;
 }
 
@@ -172,8 +173,10 @@ export interface ResolveConfigOptions {
   source?: string | null;
   /** Directory that relative paths and plugin packages are resolved from. Default: the config file's directory, else cwd. */
   baseDir?: string;
-  /** Overrides `dataDir` (the CLI's `--data-dir`). */
+  /** Overrides `dataDir` (the CLI's `--data-dir`); relative to `cwd`. */
   dataDir?: string;
+  /** Directory a relative `dataDir` override is resolved from. Default `process.cwd()`. */
+  cwd?: string;
   catalog?: PluginCatalog;
 }
 
@@ -222,7 +225,8 @@ export async function resolveConfig(config: unknown, options: ResolveConfigOptio
 
   if (issues.length > 0) throw new ConfigError(issues, source ?? undefined);
 
-  const dataDir = resolve(baseDir, options.dataDir ?? raw.dataDir ?? './analytics');
+  // An override comes from the caller (`--data-dir`), so it is relative to the caller's directory.
+  const dataDir = options.dataDir ? resolve(options.cwd ?? process.cwd(), options.dataDir) : resolve(baseDir, raw.dataDir ?? './analytics');
   const pipeline = raw.pipeline ?? {};
   const sinkDefaults = pipeline.sinkDefaults ?? {};
   return {
@@ -247,7 +251,7 @@ export async function resolveConfig(config: unknown, options: ResolveConfigOptio
       maxFutureMs: raw.limits?.maxFutureHours !== undefined ? raw.limits.maxFutureHours * 3_600_000 : DEFAULT_EVENT_LIMITS.maxFutureMs,
       queryTypes: [...new Set([...DEFAULT_EVENT_LIMITS.queryTypes, ...(raw.limits?.queryTypes ?? [])])],
     },
-    logLevel: raw.logLevel ?? 'info',
+    logLevel: raw.logLevel,
     shutdownTimeoutMs: raw.shutdownTimeoutMs ?? 10_000,
   };
 }
@@ -367,9 +371,37 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
     throw new StrataError('STRATA_CONFIG_NOT_FOUND', `config file ${explicit} does not exist; run \`strata init\` to write one`);
   }
   const file = explicit ?? findConfigFile(cwd);
-  if (!file) return resolveConfig({}, { source: null, baseDir: cwd, dataDir: options.dataDir, catalog: options.catalog });
+  if (!file) return resolveConfig({}, { source: null, baseDir: cwd, cwd, dataDir: options.dataDir, catalog: options.catalog });
   const content = await readConfigFile(file);
-  return resolveConfig(content, { source: file, dataDir: options.dataDir, catalog: options.catalog });
+  return resolveConfig(content, { source: file, cwd, dataDir: options.dataDir, catalog: options.catalog });
+}
+
+/**
+ * A config imports `defineConfig` from `@strata/core`. A project that installed only the CLI has no
+ * `@strata/core` of its own, so the import is pointed at the core that is loading the config.
+ */
+function coreAliasFor(file: string): Record<string, string> | undefined {
+  try {
+    createRequire(file).resolve('@strata/core');
+    return undefined;
+  } catch {
+    // not installed next to the config: fall through
+  }
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        const { name } = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string };
+        if (name === '@strata/core') return { '@strata/core': createRequire(manifest).resolve('@strata/core') };
+      } catch {
+        return undefined;
+      }
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
 }
 
 async function readConfigFile(file: string): Promise<unknown> {
@@ -384,7 +416,8 @@ async function readConfigFile(file: string): Promise<unknown> {
   }
   try {
     const { createJiti } = await import('jiti');
-    const jiti = createJiti(file, { interopDefault: true, moduleCache: false, fsCache: false });
+    const alias = coreAliasFor(file);
+    const jiti = createJiti(file, { interopDefault: true, moduleCache: false, fsCache: false, ...(alias ? { alias } : {}) });
     return await jiti.import(file, { default: true });
   } catch (error) {
     throw new StrataError('STRATA_CONFIG_LOAD_FAILED', `could not load ${file}: ${describeError(error)}`, { cause: error });

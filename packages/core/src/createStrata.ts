@@ -25,6 +25,8 @@ export interface CreateStrataOptions {
   logger?: Logger;
   /** Overrides the config's `logLevel`. */
   logLevel?: LogLevel;
+  /** Used when neither `logLevel` nor the config sets one. Default `info`. */
+  defaultLogLevel?: LogLevel;
   clock?: Clock;
 }
 
@@ -83,9 +85,9 @@ const PROGRESS_EVERY_LINES = 5_000;
 export async function createStrata(options: CreateStrataOptions = {}): Promise<Strata> {
   const clock = options.clock ?? systemClock;
   const config = options.config
-    ? await resolveConfig(options.config, { source: null, baseDir: options.cwd, dataDir: options.dataDir, catalog: options.catalog })
+    ? await resolveConfig(options.config, { source: null, baseDir: options.cwd, cwd: options.cwd, dataDir: options.dataDir, catalog: options.catalog })
     : await loadConfig({ configPath: options.configPath, cwd: options.cwd, dataDir: options.dataDir, catalog: options.catalog });
-  const logger = options.logger ?? createLogger(options.logLevel ?? config.logLevel);
+  const logger = options.logger ?? createLogger(options.logLevel ?? config.logLevel ?? options.defaultLogLevel ?? 'info');
 
   try {
     mkdirSync(config.dataDir, { recursive: true });

@@ -63,6 +63,10 @@ export class IngestPipeline {
   private head = 0;
   private timer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | undefined;
+  /** The oldest queued event has waited maxBatchDelayMs: the next batch may be partial. */
+  private partialDue = false;
+  /** flushQueue() calls in progress; while any runs, partial batches are written. */
+  private forcing = 0;
   private roomWaiters: Array<{ below: number; resolve: () => void }> = [];
   private readonly channels: SinkChannel[];
   private closed = false;
@@ -118,18 +122,16 @@ export class IngestPipeline {
     }
     this.queue.push(entry);
     if (this.size >= this.options.maxBatchSize) this.kick();
-    else if (!this.timer && !this.draining) {
-      this.timer = setTimeout(() => this.kick(), this.options.maxBatchDelayMs);
-      this.timer.unref();
-    }
+    else this.armTimer();
     return true;
   }
 
   /** Resolves once fewer than `below` events are queued: how streaming ingest stays at flat memory. */
   waitForRoom(below: number): Promise<void> {
     if (this.size < below) return Promise.resolve();
+    const room = new Promise<void>((resolve) => this.roomWaiters.push({ below, resolve }));
     this.kick();
-    return new Promise((resolve) => this.roomWaiters.push({ below, resolve }));
+    return room;
   }
 
   /** Writes everything queued so far, then waits for sinks to catch up (bounded by their retry policy). */
@@ -141,8 +143,8 @@ export class IngestPipeline {
   /** Stops accepting, writes what is queued, and gives sinks until the deadline to catch up. */
   async close(deadline: number): Promise<void> {
     this.closed = true;
-    await this.flushQueue();
     const remaining = () => Math.max(0, deadline - this.now());
+    await this.flushQueueBefore(deadline);
     // The wait is cancelled once sinks are idle, so no timer outlives close() and holds the process open.
     const gaveUp = new AbortController();
     await Promise.race([Promise.all(this.channels.map((channel) => channel.whenIdle())), sleep(remaining(), gaveUp.signal)]);
@@ -174,28 +176,81 @@ export class IngestPipeline {
     return this.closed;
   }
 
-  private kick(): void {
+  /**
+   * Full batches are written at once; a partial batch only when its oldest event has waited
+   * `maxBatchDelayMs`, a flush asks for it, or a streaming ingest waits for room. Writing whatever
+   * happens to be queued would cut batches at the size of each input chunk (about 100 events),
+   * and the per-transaction cost would dominate.
+   */
+  private readyToWrite(): boolean {
+    const size = this.size;
+    if (size >= this.options.maxBatchSize) return true;
+    return size > 0 && (this.partialDue || this.forcing > 0 || this.roomWaiters.length > 0 || this.closed);
+  }
+
+  private armTimer(): void {
+    if (this.timer || this.size === 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.partialDue = true;
+      this.kick();
+    }, this.options.maxBatchDelayMs);
+    this.timer.unref();
+  }
+
+  private clearTimer(): void {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
+  }
+
+  private kick(): void {
+    if (!this.readyToWrite()) {
+      this.armTimer();
+      return;
+    }
     this.draining ??= this.drainLoop().finally(() => {
       this.draining = undefined;
-      if (this.size > 0) this.kick();
+      if (this.readyToWrite()) this.kick();
+      else this.armTimer();
     });
   }
 
   /** Resolves once everything queued so far has an outcome (stored, duplicate or dead-lettered). */
   async flushQueue(): Promise<void> {
-    while (this.size > 0 || this.draining) {
-      this.kick();
-      await this.draining;
+    this.forcing += 1;
+    try {
+      while (this.size > 0 || this.draining) {
+        this.kick();
+        await this.draining;
+      }
+    } finally {
+      this.forcing -= 1;
     }
   }
 
+  /**
+   * Like flushQueue, but gives up at the deadline: what is still queued then goes to the
+   * dead-letter store (replaying it is safe, since eventIds make writes idempotent).
+   */
+  private async flushQueueBefore(deadline: number): Promise<void> {
+    const gaveUp = new AbortController();
+    const finished = this.flushQueue().then(() => true);
+    const timedOut = sleep(Math.max(0, deadline - this.now()), gaveUp.signal).then(() => false);
+    const done = await Promise.race([finished, timedOut]);
+    gaveUp.abort();
+    if (done) return;
+    const left = this.take(this.size);
+    if (left.length === 0) return;
+    this.logger.error({ events: left.length }, `the hot tier did not take ${left.length} queued event(s) before the shutdown deadline; they are in the dead-letter store`);
+    this.failEntries(left, 'not written to the hot tier before the shutdown deadline', undefined);
+  }
+
   private async drainLoop(): Promise<void> {
-    while (this.size > 0) {
+    while (this.readyToWrite()) {
       const batch = this.take(this.options.maxBatchSize);
+      if (batch.length < this.options.maxBatchSize) this.partialDue = false;
       await this.writeBatch(batch);
       this.releaseRoom();
       // Yield between batches so the host's own work (requests, timers) interleaves with a long ingest.
@@ -210,6 +265,8 @@ export class IngestPipeline {
     if (this.head === this.queue.length) {
       this.queue = [];
       this.head = 0;
+      this.partialDue = false;
+      this.clearTimer();
     } else if (this.head > 65_536) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;

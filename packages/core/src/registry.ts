@@ -58,8 +58,14 @@ export class PluginRegistry {
         };
         let contribution: PluginContribution;
         try {
-          contribution = await plugin.definition.setup(context, plugin.options);
+          const timeoutMs = plugin.definition.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+          contribution = await withTimeout(
+            Promise.resolve().then(() => plugin.definition.setup(context, plugin.options)),
+            timeoutMs,
+            () => new PluginTimeoutError(name, 'start', timeoutMs),
+          );
         } catch (error) {
+          if (error instanceof PluginTimeoutError) throw error;
           throw error instanceof StrataError && error.code === 'STRATA_PLUGIN_START_FAILED' ? error : new PluginStartError(name, error);
         }
         this.live.push({ name, contribution, started: false });

@@ -59,7 +59,7 @@ describe('resolveConfig', () => {
       sinks: {},
     });
     expect(resolved.limits).toEqual({ maxQueryBytes: 32_768, maxFutureMs: 24 * 3_600_000, queryTypes: [...DEFAULT_QUERY_TYPES] });
-    expect(resolved.logLevel).toBe('info');
+    expect(resolved.logLevel).toBeUndefined();
     expect(resolved.shutdownTimeoutMs).toBe(10_000);
   });
 
@@ -196,6 +196,30 @@ describe('loadConfig', () => {
     expect(resolved.pipeline.maxBatchSize).toBe(250);
     expect(resolved.logLevel).toBe('warn');
     expect(resolved.plugins.map((plugin) => plugin.options)).toEqual([{}, { someField: 2, mode: 'safe' }]);
+  });
+
+  it('loads a config that imports defineConfig from @strata/core in a project without its own copy', async () => {
+    const directory = tempDir();
+    writeFileSync(
+      join(directory, 'strata.config.ts'),
+      ["import { defineConfig } from '@strata/core';", "export default defineConfig({ dataDir: './typed', pipeline: { maxBatchSize: 77 } });"].join('\n'),
+    );
+    const resolved = await loadConfig({ cwd: directory, catalog });
+    expect(resolved.dataDir).toBe(join(directory, 'typed'));
+    expect(resolved.pipeline.maxBatchSize).toBe(77);
+  });
+
+  it('resolves a dataDir override against the caller\'s directory, not the config file\'s', async () => {
+    const directory = tempDir();
+    mkdirSync(join(directory, 'conf'));
+    writeFileSync(join(directory, 'conf', 'strata.config.json'), JSON.stringify({ plugins: ['hot-sqlite'] }));
+    const resolved = await loadConfig({ cwd: directory, configPath: 'conf/strata.config.json', dataDir: 'mine', catalog });
+    expect(resolved.dataDir).toBe(join(directory, 'mine'));
+  });
+
+  it('leaves logLevel unset when the config sets none, so callers choose their default', async () => {
+    const resolved = await loadConfig({ cwd: tempDir(), catalog });
+    expect(resolved.logLevel).toBeUndefined();
   });
 
   it('loads a strata.config.json given as an explicit path relative to cwd', async () => {

@@ -78,6 +78,23 @@ describe('PluginRegistry start', () => {
     await registry.stop(1_000);
   });
 
+  it('fails with a timeout naming the plugin when its setup never finishes, and stops those already set up', async () => {
+    const log: string[] = [];
+    const hanging = definePlugin({
+      name: 'stuck-setup',
+      version: '1.0.0',
+      dependsOn: ['hot'],
+      startTimeoutMs: 30,
+      options: z.object({}),
+      setup: () => never().then(() => ({})),
+    });
+    const registry = registryOf([fakePlugin(log, 'hot'), { definition: hanging, options: {} }]);
+    const error = await rejectionOf(registry.start());
+    expect(error).toBeInstanceOf(PluginTimeoutError);
+    expect(error.message).toMatch(/^stuck-setup: start did not finish within 30 ms/);
+    expect(log).toEqual(['setup:hot', 'stop:hot']);
+  });
+
   it('gives a plugin the storage tiers of the plugins it depends on during setup', async () => {
     const tier = new MemoryTier('hot-memory');
     let seen: StorageTier | undefined;
