@@ -1,7 +1,9 @@
 // Ingest throughput: `strata ingest` end to end and in-process record(), against
 // (a) raw better-sqlite3 batched inserts of the same rows into a plain table with no indexes, and
-// (b) the naive design: one autocommitted INSERT per row into a table with an index on every column.
+// (b) the naive design: one autocommitted INSERT per row into the plan's table, indexed on every
+//     column a dashboard filters by (timestamp, session, role, type, success, query hash).
 // Usage: node bench/ingest.mjs [--events 1000000] [--naive-events 50000]
+import { createHash } from 'node:crypto';
 import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,13 +57,16 @@ try {
   naiveDb.pragma('journal_mode = WAL');
   naiveDb.pragma('synchronous = NORMAL');
   createTable(naiveDb);
-  for (const column of COLUMNS) naiveDb.exec(`CREATE INDEX idx_${column} ON user_interactions (${column})`);
-  const naiveInsert = naiveDb.prepare(`INSERT INTO user_interactions VALUES (${COLUMNS.map(() => '?').join(', ')})`);
+  // The plan's original schema: an index on each column a dashboard filters or groups by.
+  naiveDb.exec('ALTER TABLE user_interactions ADD COLUMN query_hash TEXT');
+  for (const column of ['timestamp', 'session_id', 'user_role', 'query_type', 'success', 'query_hash']) naiveDb.exec(`CREATE INDEX idx_${column} ON user_interactions (${column})`);
+  const naiveInsert = naiveDb.prepare(`INSERT INTO user_interactions VALUES (${COLUMNS.map(() => '?').join(', ')}, ?)`);
   started = performance.now();
   let naiveCount = 0;
   for await (const line of lines()) {
     if (!line) continue;
-    naiveInsert.run(toRow(JSON.parse(line)));
+    const event = JSON.parse(line);
+    naiveInsert.run([...toRow(event), createHash('md5').update(event.query).digest('hex')]);
     if (++naiveCount >= naiveEvents) break;
   }
   const naiveMs = performance.now() - started;
@@ -82,7 +87,12 @@ try {
   started = performance.now();
   for (let i = 0; i < parsed.length; i += 1) {
     strata.record(parsed[i]);
-    if (i % 2_000 === 1_999) await new Promise((resolve) => setImmediate(resolve));
+    // A well-behaved producer: yield every 1,000 events, and wait while the queue is deep, so the
+    // figure is the sustainable rate rather than how fast the queue fills.
+    if (i % 1_000 === 999) {
+      do await new Promise((resolve) => setImmediate(resolve));
+      while (strata.metrics().queued > 20_000);
+    }
   }
   await strata.flush();
   const recordMs = performance.now() - started;
@@ -95,7 +105,7 @@ try {
     ['path', 'events', 'events/s', '× baseline (a)', '× naive (b)', 'peak RSS'],
     [
       ['(a) raw better-sqlite3, batched, no indexes', events, formatRate(rawRate), '1.00', (rawRate / naiveRate).toFixed(2), '—'],
-      ['(b) naive: row-by-row, every column indexed', naiveCount, formatRate(naiveRate), (naiveRate / rawRate).toFixed(2), '1.00', '—'],
+      ['(b) naive: row-by-row autocommit, 6 indexes', naiveCount, formatRate(naiveRate), (naiveRate / rawRate).toFixed(2), '1.00', '—'],
       ['strata ingest (CLI, end to end)', events, formatRate(cliRate), (cliRate / rawRate).toFixed(2), (cliRate / naiveRate).toFixed(2), `${cli.peakMb.toFixed(0)} MB`],
       ['strata record() in process', parsed.length, formatRate(recordRate), (recordRate / rawRate).toFixed(2), (recordRate / naiveRate).toFixed(2), '—'],
     ],
