@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Issue } from './errors.js';
 import { describeType, parseTimestamp, preview } from './timestamp.js';
+import { checkInteractionFast, type CheckedInteraction } from './fastInteraction.js';
 
 /** The query types every installation knows; config may add more. */
 export const DEFAULT_QUERY_TYPES = ['technical', 'career', 'mma', 'fun', 'general'] as const;
@@ -165,6 +166,7 @@ export type ValidationResult<T> = { ok: true; value: T } | { ok: false; issues: 
 /** Builds a validator for interactions: shape, ranges, limits, then the normalised stored form. */
 export function createInteractionValidator(limits: EventLimits = DEFAULT_EVENT_LIMITS, now: () => number = Date.now) {
   const schema = createInteractionSchema(limits, now);
+  const queryTypes = new Set(limits.queryTypes);
   return function validateInteraction(input: unknown): ValidationResult<Interaction> {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) {
       return { ok: false, issues: [{ path: '', message: `an interaction must be a JSON object, got ${describeType(input)}` }] };
@@ -172,6 +174,8 @@ export function createInteractionValidator(limits: EventLimits = DEFAULT_EVENT_L
     try {
       const forbidden = findForbiddenKeys(input as Record<string, unknown>);
       if (forbidden.length > 0) return { ok: false, issues: forbidden };
+      const fast = checkInteractionFast(input as Record<string, unknown>, limits, queryTypes, now());
+      if (fast) return { ok: true, value: normalizeInteraction(fast) };
       const parsed = schema.safeParse(input, { reportInput: true });
       if (!parsed.success) {
         return { ok: false, issues: parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })) };
@@ -216,7 +220,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-function normalizeInteraction(parsed: ParsedInteraction): Interaction {
+function normalizeInteraction(parsed: ParsedInteraction | CheckedInteraction): Interaction {
   const interaction: Interaction = {
     eventId: '',
     sessionId: parsed.sessionId,
