@@ -67,7 +67,7 @@ export { createLogger, type Logger } from './logger.js';
 export { MetricSchema, createMetricSchema, createMetricValidator, type Metric, type MetricInput } from './metric.js';
 export { definePlugin, isPluginDefinition, type NamedPluginEntry, type PluginDefinition, type PluginEntry } from './plugin.js';
 export { orderPlugins } from './pluginOrder.js';
-export { hashQuery, normalizeQuery } from './queryNormalization.js';
+export { createQueryKeyer, hashQuery, normalizeQuery, type QueryKey } from './queryNormalization.js';
 export { PluginRegistry, type RegistryEnvironment } from './registry.js';
 export type { SinkCounters } from './sinkChannel.js';
 export { MIN_TIMESTAMP_MS, parseTimestamp } from './timestamp.js';

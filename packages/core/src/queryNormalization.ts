@@ -17,3 +17,26 @@ export function normalizeQuery(query: string): string {
 export function hashQuery(normalizedQuery: string): string {
   return createHash('sha256').update(normalizedQuery).digest('hex').slice(0, 16);
 }
+
+export interface QueryKey {
+  normalized: string;
+  hash: string;
+}
+
+/**
+ * normalizeQuery + hashQuery with a bounded memo. Assistants hear the same questions again and
+ * again, so most lookups hit; the memo is cleared whole when full, which keeps it O(1) and bounded.
+ */
+export function createQueryKeyer(maxEntries = 50_000): (query: string) => QueryKey {
+  let memo = new Map<string, QueryKey>();
+  return (query) => {
+    let key = memo.get(query);
+    if (!key) {
+      const normalized = normalizeQuery(query);
+      key = { normalized, hash: hashQuery(normalized) };
+      if (memo.size >= maxEntries) memo = new Map();
+      memo.set(query, key);
+    }
+    return key;
+  };
+}

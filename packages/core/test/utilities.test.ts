@@ -121,3 +121,14 @@ describe('parseDuration', () => {
     );
   });
 });
+
+describe('createQueryKeyer', () => {
+  it('gives the same key as normalizeQuery and hashQuery, from the memo or not', async () => {
+    const { createQueryKeyer } = await import('@strata/core');
+    const keyer = createQueryKeyer(2);
+    for (const query of ['How do I deploy?', 'how do i  deploy', 'Other', 'Third one', 'How do I deploy?']) {
+      const normalized = normalizeQuery(query);
+      expect(keyer(query)).toEqual({ normalized, hash: hashQuery(normalized) });
+    }
+  });
+});
