@@ -6,7 +6,7 @@ import { CliError, withStrata, writeJson, writeLine, type CommandContext } from 
 import { formatBytes, formatCount } from './formatTable.js';
 import { ingestExitCode, ingestInput, openIngestInput, printIngestReport } from './ingestCommand.js';
 import { watchInterruption } from './interruption.js';
-import { printReport } from './reportCommand.js';
+import { collectInsights, printReport } from './reportCommand.js';
 
 export interface DemoCommandOptions {
   events?: string;
@@ -39,14 +39,15 @@ export async function demoCommand(context: CommandContext, options: DemoCommandO
       const exitCode = ingestExitCode(ingest);
       const finished = exitCode === 0 || exitCode === 2;
       const report = finished ? await strata.report({}) : null;
+      const insights = finished && strata.storage('hot')?.insights ? await collectInsights(strata.insights, {}) : undefined;
       if (json) {
-        writeJson(io.stdout, { file, ingest, report });
+        writeJson(io.stdout, { file, ingest, report, ...(insights ? { insights } : {}) });
         return exitCode;
       }
       printIngestReport(io, ingest, false);
       if (report) {
         writeLine(io.stdout);
-        printReport(io, report, false);
+        printReport(io, report, false, insights);
       }
       return exitCode;
     });

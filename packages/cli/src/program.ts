@@ -62,12 +62,12 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
 
   program
     .command('report')
-    .description('totals, success rate, response times, roles, query types and top queries')
+    .description('totals, business metrics per day, behaviour by role, common and trending queries, content effectiveness and system performance')
     .option('--since <when>', 'start of the range: a duration back from now (30d, 12h) or a date-time (default: all data)')
     .option('--until <when>', 'end of the range (exclusive): a date-time or a duration back from now (default: now)')
     .option('--role <role>', 'only interactions of this user role')
-    .option('--top <n>', 'how many top queries to list', '10')
-    .option('--json', 'print the report as JSON')
+    .option('--top <n>', 'how many common and trending queries and content items to list', '10')
+    .option('--json', 'print the report and every insight as one JSON line')
     .action(run(reportCommand));
 
   program

@@ -1,4 +1,17 @@
-import { parseDuration, parseTimestamp, type Report, type ReportQuery } from '@strata/core';
+import {
+  parseDuration,
+  parseTimestamp,
+  type CommonQuestion,
+  type ContentEffectiveness,
+  type DailyBusinessMetrics,
+  type InsightsPage,
+  type InsightsProvider,
+  type Report,
+  type ReportQuery,
+  type RoleBehaviour,
+  type SystemPerformancePoint,
+  type TrendingPage,
+} from '@strata/core';
 import { CliError, writeJson, writeLine, withStrata, type CliIo, type CommandContext } from './commandContext.js';
 import { formatCount, formatPairs, formatPercent, formatSeconds, formatTable } from './formatTable.js';
 
@@ -43,7 +56,63 @@ function parseInstant(text: string, flag: string, now: number): number {
   return parsed.ms;
 }
 
-export function renderReport(report: Report): string {
+/** The insights shown with a report: the same range and role, `--top` rows of the ranked lists. */
+export interface ReportInsights {
+  businessMetrics: DailyBusinessMetrics[];
+  userBehaviour: RoleBehaviour[];
+  commonQuestions: CommonQuestion[];
+  trendingQueries: Pick<TrendingPage, 'items' | 'asOf' | 'recentDays' | 'baselineDays'>;
+  contentEffectiveness: ContentEffectiveness[];
+  /** Per day (per hour when the range is two days or less). */
+  systemPerformance: SystemPerformancePoint[];
+}
+
+const DAY_MS = 86_400_000;
+/** Per-day series are read whole, page by page, up to this many rows (a decade of days). */
+const MAX_SERIES_ROWS = 5_000;
+
+/** Asks the insights API every question of the report, for the report's range and role. */
+export async function collectInsights(insights: InsightsProvider, query: ReportQuery): Promise<ReportInsights> {
+  const filter = { ...(query.range ? { range: query.range } : {}), ...(query.userRole !== undefined ? { userRole: query.userRole } : {}) };
+  const top = query.topN ?? 10;
+  const span = query.range?.from !== undefined ? (query.range.to ?? Date.now()) - query.range.from : Number.POSITIVE_INFINITY;
+  const [businessMetrics, userBehaviour, commonQuestions, trending, contentEffectiveness, systemPerformance] = await Promise.all([
+    allPages((cursor) => insights.businessMetrics({ ...filter, limit: 1_000, ...(cursor ? { cursor } : {}) })),
+    allPages((cursor) => insights.userBehaviour({ ...filter, limit: 1_000, ...(cursor ? { cursor } : {}) })),
+    insights.commonQuestions({ ...filter, limit: top }),
+    insights.trendingQueries({ ...filter, limit: top }),
+    insights.contentEffectiveness({ ...filter, limit: top }),
+    allPages((cursor) =>
+      insights.systemPerformance({
+        ...(query.range ? { range: query.range } : {}),
+        granularity: span <= 2 * DAY_MS ? 'hour' : 'day',
+        limit: 1_000,
+        ...(cursor ? { cursor } : {}),
+      }),
+    ),
+  ]);
+  return {
+    businessMetrics,
+    userBehaviour,
+    commonQuestions: commonQuestions.items,
+    trendingQueries: { items: trending.items, asOf: trending.asOf, recentDays: trending.recentDays, baselineDays: trending.baselineDays },
+    contentEffectiveness: contentEffectiveness.items,
+    systemPerformance,
+  };
+}
+
+async function allPages<T>(ask: (cursor: string | undefined) => Promise<InsightsPage<T>>): Promise<T[]> {
+  const items: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await ask(cursor);
+    items.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor && items.length < MAX_SERIES_ROWS);
+  return items;
+}
+
+export function renderReport(report: Report, insights?: ReportInsights): string {
   const lines: string[] = [];
   const from = report.range.from === null ? 'the beginning' : new Date(report.range.from).toISOString();
   const to = report.range.to === null ? 'now' : new Date(report.range.to).toISOString();
@@ -84,6 +153,10 @@ export function renderReport(report: Report): string {
       report.byQueryType.map((row) => [row.queryType, formatCount(row.interactions), share(row.interactions), formatPercent(row.successRate), formatSeconds(row.avgResponseTime)]),
     ),
   );
+  if (insights) {
+    lines.push(renderInsights(insights, totals.interactions));
+    return lines.join('\n');
+  }
   if (report.topQueries.length > 0) {
     lines.push('', `Top ${report.topQueries.length} queries`);
     lines.push(
@@ -96,14 +169,135 @@ export function renderReport(report: Report): string {
   return lines.join('\n');
 }
 
-export function printReport(io: CliIo, report: Report, json: boolean): void {
-  if (json) writeJson(io.stdout, report);
-  else writeLine(io.stdout, renderReport(report));
+/** The insights sections that follow the totals and the tables by role and query type. */
+export function renderInsights(insights: ReportInsights, interactions: number): string {
+  const lines: string[] = [];
+  const right = (header: string) => ({ header, align: 'right' as const });
+  const rating = (value: number | null) => (value === null ? '-' : value.toFixed(2));
+  const ratio = (value: number | null, digits = 2) => (value === null ? '-' : value.toFixed(digits));
+
+  if (insights.businessMetrics.length > 0) {
+    lines.push('', 'Business metrics by day (UTC)');
+    lines.push(
+      formatTable(
+        [{ header: 'day' }, right('interactions'), right('sessions'), right('converted'), right('success'), right('avg response'), right('p95 response'), right('avg rating')],
+        insights.businessMetrics.map((day) => [
+          day.date,
+          formatCount(day.interactions),
+          formatCount(day.sessions),
+          formatCount(day.convertedSessions),
+          formatPercent(day.successRate),
+          formatSeconds(day.avgResponseTime),
+          formatSeconds(day.p95ResponseTime),
+          rating(day.avgRating),
+        ]),
+      ),
+    );
+  }
+  if (insights.userBehaviour.length > 0) {
+    lines.push('', 'Behaviour by role (sessions that started in the range)');
+    lines.push(
+      formatTable(
+        [{ header: 'role', maxWidth: 32 }, right('sessions'), right('queries/session'), right('conversion'), right('follow-ups'), right('snippets/answer'), right('p95 response'), right('avg rating')],
+        insights.userBehaviour.map((role) => [
+          role.userRole,
+          formatCount(role.sessions),
+          ratio(role.queriesPerSession),
+          formatPercent(role.conversionRate),
+          formatPercent(role.followUpRate),
+          ratio(role.codeSnippetsPerInteraction),
+          formatSeconds(role.p95ResponseTime),
+          rating(role.avgRating),
+        ]),
+      ),
+    );
+  }
+  if (insights.commonQuestions.length > 0) {
+    lines.push('', `Top ${insights.commonQuestions.length} queries`);
+    lines.push(
+      formatTable(
+        [right('#'), { header: 'query', maxWidth: 60 }, right('asks'), right('share'), right('success'), right('avg response'), right('avg rating'), { header: 'asked most by', maxWidth: 40 }],
+        insights.commonQuestions.map((question, index) => [
+          index + 1,
+          question.query,
+          formatCount(question.asks),
+          formatPercent(interactions > 0 ? question.asks / interactions : null),
+          formatPercent(question.successRate),
+          formatSeconds(question.avgResponseTime),
+          rating(question.avgRating),
+          question.popularRoles.slice(0, 2).join(', '),
+        ]),
+      ),
+    );
+  }
+  const trending = insights.trendingQueries;
+  if (trending.items.length > 0 && trending.asOf !== null) {
+    const until = new Date(trending.asOf).toISOString().slice(0, 10);
+    lines.push('', `Trending queries (the ${trending.recentDays} days before ${until} against the ${trending.baselineDays} days before them)`);
+    lines.push(
+      formatTable(
+        [right('#'), { header: 'query', maxWidth: 60 }, right('recent asks'), right('expected'), right('score')],
+        trending.items.map((query, index) => [index + 1, query.query, formatCount(query.recentAsks), query.expectedAsks.toFixed(1), query.trendingScore.toFixed(2)]),
+      ),
+    );
+  }
+  if (insights.contentEffectiveness.length > 0) {
+    lines.push('', 'Content effectiveness (score: smoothed success rate × relevance, 0 to 1)');
+    lines.push(
+      formatTable(
+        [right('#'), { header: 'type', maxWidth: 20 }, { header: 'id', maxWidth: 40 }, right('uses'), right('relevance'), right('success'), right('score'), { header: 'used most by', maxWidth: 40 }],
+        insights.contentEffectiveness.map((content, index) => [
+          index + 1,
+          content.contentType,
+          content.contentId,
+          formatCount(content.accesses),
+          ratio(content.avgRelevance),
+          formatPercent(content.successRate),
+          content.performanceScore.toFixed(3),
+          content.roles.slice(0, 2).join(', '),
+        ]),
+      ),
+    );
+  }
+  if (insights.systemPerformance.length > 0) {
+    lines.push('', 'System performance');
+    lines.push(
+      formatTable(
+        [{ header: 'from (UTC)' }, { header: 'metric', maxWidth: 40 }, { header: 'component', maxWidth: 30 }, right('samples'), right('avg'), right('min'), right('max'), { header: 'unit' }],
+        insights.systemPerformance.map((point) => [
+          new Date(point.bucketStart).toISOString().slice(0, 16).replace('T', ' '),
+          point.metricName,
+          point.component ?? '-',
+          formatCount(point.samples),
+          formatMetric(point.avg),
+          formatMetric(point.min),
+          formatMetric(point.max),
+          point.unit ?? '',
+        ]),
+      ),
+    );
+  }
+  return lines.join('\n');
+}
+
+/** A metric value with at most three decimals. */
+function formatMetric(value: number): string {
+  return Number.isInteger(value) ? formatCount(value) : value.toLocaleString('en-US', { maximumFractionDigits: 3 });
+}
+
+/** Prints the report, with the insights after it when given: `--json` prints `{ ...report, insights }` on one line. */
+export function printReport(io: CliIo, report: Report, json: boolean, insights?: ReportInsights): void {
+  if (json) writeJson(io.stdout, insights ? { ...report, insights } : report);
+  else writeLine(io.stdout, renderReport(report, insights));
 }
 
 export async function reportCommand(context: CommandContext, options: ReportCommandOptions): Promise<number> {
   const query = reportQueryFromOptions(options);
-  const report = await withStrata(context, (strata) => strata.report(query));
-  printReport(context.io, report, options.json === true);
+  const { report, insights } = await withStrata(context, async (strata) => ({
+    report: await strata.report(query),
+    // A hot tier without rollups (a third-party tier) still gets the plain report.
+    insights: strata.storage('hot')?.insights ? await collectInsights(strata.insights, query) : undefined,
+  }));
+  printReport(context.io, report, options.json === true, insights);
   return 0;
 }

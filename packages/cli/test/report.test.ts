@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Report } from '@strata/core';
+import type { ReportInsights } from '../src/reportCommand.js';
 import { describe, expect, it } from 'vitest';
 import { lastJson, runInProcess, tempDir } from './helpers.js';
 
@@ -51,6 +52,33 @@ describe('strata report', () => {
       ['career', 2],
     ]);
     expect(report.topQueries[0]).toMatchObject({ count: 3 });
+  });
+
+  it('--json adds every insight, for the same range', async () => {
+    const cwd = await ingestKnownWorkload();
+    const run = await runInProcess(['report', '--since', '30d', '--json'], { cwd });
+    const { insights } = lastJson<Report & { insights: ReportInsights }>(run.stdout);
+    expect(insights.businessMetrics.reduce((sum, day) => sum + day.interactions, 0)).toBe(5);
+    expect(insights.businessMetrics.reduce((sum, day) => sum + day.sessions, 0)).toBe(3);
+    expect(insights.userBehaviour.map((role) => [role.userRole, role.interactions, role.sessions])).toEqual([
+      ['student', 3, 1],
+      ['recruiter', 2, 2],
+    ]);
+    expect(insights.commonQuestions[0]).toMatchObject({ query: 'how do i profile node', asks: 3, popularRoles: ['student'] });
+    expect(insights.trendingQueries.items.map((query) => query.recentAsks).sort()).toEqual([1, 1, 3]);
+    expect(insights.contentEffectiveness).toEqual([]);
+    expect(insights.systemPerformance).toEqual([]);
+  });
+
+  it('prints business metrics per day, behaviour by role and trending queries as tables', async () => {
+    const cwd = await ingestKnownWorkload();
+    const run = await runInProcess(['report', '--since', '30d'], { cwd });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Business metrics by day (UTC)');
+    expect(run.stdout).toMatch(/^\s+student\s+1\s+3\.00\s+100\.0%/m);
+    expect(run.stdout).toMatch(/^\s+1\s+how do i profile node\s+3\s+60\.0%\s+66\.7%/m);
+    expect(run.stdout).toContain('Trending queries');
+    expect(run.stdout).not.toContain('Content effectiveness');
   });
 
   it('covers all stored data when --since is not given', async () => {

@@ -6,6 +6,7 @@ import { DeadLetterStore, safeStringify, type EventSource } from './deadLetterSt
 import { ClosedError, StopError, StrataError, ValidationError, describeError, formatIssues, toError } from './errors.js';
 import { IngestPipeline, type IngestTally, type PipelineCounters, type RecordOutcome } from './ingestPipeline.js';
 import { createInteractionValidator } from './interaction.js';
+import { tierInsights, type InsightsProvider } from './insights.js';
 import { createLogger } from './logger.js';
 import { PluginRegistry } from './registry.js';
 import { withTimeout } from './timeout.js';
@@ -71,6 +72,8 @@ export interface Strata {
   /** Stops accepting, writes what is queued, flushes sinks and stops every plugin within `shutdownTimeoutMs`. Idempotent. */
   close(): Promise<void>;
   report(query?: ReportQuery): Promise<Report>;
+  /** The dashboard questions (common and trending questions, behaviour by role, content, business metrics per day, system performance), from the hot tier's rollups. */
+  readonly insights: InsightsProvider;
   /** The core's own counters: accepted, rejected, duplicates, queued, dropped, sink lag. */
   metrics(): PipelineCounters;
   status(): Promise<StrataStatus>;
@@ -229,6 +232,10 @@ class StrataInstance implements Strata {
   async report(query: ReportQuery = {}): Promise<Report> {
     if (!this.hot.report) throw new StrataError('STRATA_STORAGE_FAILED', `${this.hot.name}: this tier does not answer reports`);
     return this.hot.report(query);
+  }
+
+  get insights(): InsightsProvider {
+    return tierInsights(this.hot);
   }
 
   metrics(): PipelineCounters {

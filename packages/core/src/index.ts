@@ -50,6 +50,22 @@ export {
 } from './errors.js';
 export type { IngestTally, PipelineCounters, RecordOutcome } from './ingestPipeline.js';
 export {
+  tierInsights,
+  type CommonQuestion,
+  type ContentEffectiveness,
+  type DailyBusinessMetrics,
+  type InsightsGranularity,
+  type InsightsPage,
+  type InsightsProvider,
+  type InsightsQuery,
+  type RoleBehaviour,
+  type SystemPerformancePoint,
+  type SystemPerformanceQuery,
+  type TrendingPage,
+  type TrendingQueriesQuery,
+  type TrendingQuery,
+} from './insights.js';
+export {
   ContentRefSchema,
   DEFAULT_EVENT_LIMITS,
   DEFAULT_QUERY_TYPES,

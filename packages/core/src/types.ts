@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
+import type { InsightsProvider } from './insights.js';
 import type { EventLimits, Interaction } from './interaction.js';
 import type { Metric } from './metric.js';
 
@@ -102,6 +103,8 @@ export interface StorageTier {
   eraseSession?(sessionId: string): Promise<number>;
   /** Dashboard figures for a range. */
   report?(query: ReportQuery): Promise<Report>;
+  /** The dashboard questions, answered from rollups (see `InsightsProvider`). */
+  readonly insights?: InsightsProvider;
   health(): Promise<TierHealth>;
   close(): Promise<void>;
 }

@@ -14,6 +14,8 @@ export const HotSqliteOptionsSchema = z
     busyTimeoutMs: z.number().int().min(0).default(5_000),
     /** SQLite page cache, in MiB. */
     cacheSizeMb: z.number().int().min(1).max(4_096).default(32),
+    /** A session counts as converted once it has this many queries or reaches this conversation turn. */
+    conversionDepth: z.number().int().min(1).max(1_000).default(3),
   })
   .strict();
 
@@ -30,6 +32,7 @@ export const hotSqlitePlugin = definePlugin({
       synchronous: options.synchronous,
       busyTimeoutMs: options.busyTimeoutMs,
       cacheSizeMb: options.cacheSizeMb,
+      conversionDepth: options.conversionDepth,
       now: () => context.clock.now(),
     });
     context.logger.debug({ file }, 'hot tier open');

@@ -4,9 +4,9 @@ import Database from 'better-sqlite3';
 import {
   StorageError,
   describeError,
-  normalizeQuery,
   type Interaction,
   type InteractionQuery,
+  type Metric,
   type Page,
   type Report,
   type ReportQuery,
@@ -16,7 +16,9 @@ import {
   type TimeRange,
   type WriteResult,
 } from '@strata/core';
-import { INSERT_COLUMNS, fromRow, toInsertParams, type InteractionRow } from './interactionRows.js';
+import { DEFAULT_CONVERSION_DEPTH, prepareBatchWriter, prepareMetricWriter, type BatchWriter, type MetricWriter } from './batchWriter.js';
+import { HotSqliteInsights } from './insights.js';
+import { fromRow, type InteractionRow } from './interactionRows.js';
 import { HOT_SQLITE_MIGRATIONS } from './migrations.js';
 import { SchemaMigrator } from './schemaMigrator.js';
 import { buildReport } from './report.js';
@@ -32,6 +34,8 @@ export interface HotSqliteTierOptions {
   busyTimeoutMs?: number;
   /** SQLite page cache in MiB. */
   cacheSizeMb?: number;
+  /** A session counts as converted once it has this many queries or reaches this conversation turn. Default 3. */
+  conversionDepth?: number;
   now?: () => number;
 }
 
@@ -40,15 +44,20 @@ const MAX_PAGE = 10_000;
 const DEFAULT_PAGE = 1_000;
 const DELETE_CHUNK = 5_000;
 
-/** The hot tier on one SQLite file: WAL, prepared statements, one transaction per batch. */
+/**
+ * The hot tier on one SQLite file: WAL, prepared statements, one transaction per batch holding the
+ * raw rows and every rollup (see batchWriter.ts), and the insights API answered from those rollups.
+ */
 export class HotSqliteTier implements StorageTier {
   readonly name = NAME;
   readonly role = 'hot' as const;
   readonly file: string;
+  /** The dashboard questions, from rollups only. */
+  readonly insights: HotSqliteInsights;
   private readonly db: Database.Database;
   private readonly now: () => number;
-  private readonly insert: Database.Statement;
-  private readonly insertBatch: Database.Transaction<(events: readonly Interaction[], createdAt: number) => string[]>;
+  private readonly writeBatch: BatchWriter;
+  private readonly writeMetricBatch: MetricWriter;
   private readonly statements = new Map<string, Database.Statement>();
   private closed = false;
 
@@ -73,17 +82,9 @@ export class HotSqliteTier implements StorageTier {
       if (error instanceof StorageError) throw error;
       throw new StorageError(`${NAME}: cannot prepare ${options.file}: ${describeError(error)}`, { cause: error });
     }
-    this.insert = this.db.prepare(
-      `INSERT INTO user_interactions (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})
-       ON CONFLICT (event_id) DO NOTHING`,
-    );
-    this.insertBatch = this.db.transaction((events: readonly Interaction[], createdAt: number) => {
-      const duplicates: string[] = [];
-      for (const event of events) {
-        if (this.insert.run(toInsertParams(event, createdAt)).changes === 0) duplicates.push(event.eventId);
-      }
-      return duplicates;
-    });
+    this.writeBatch = prepareBatchWriter(this.db, { conversionDepth: options.conversionDepth ?? DEFAULT_CONVERSION_DEPTH });
+    this.writeMetricBatch = prepareMetricWriter(this.db);
+    this.insights = new HotSqliteInsights(this.db, { now: this.now, assertOpen: () => this.assertOpen() });
   }
 
   /** Opens (creating and migrating when needed) the database file. */
@@ -102,11 +103,21 @@ export class HotSqliteTier implements StorageTier {
     if (batch.length === 0) return { inserted: 0, duplicates: 0, duplicateIds: [] };
     let duplicateIds: string[];
     try {
-      duplicateIds = this.insertBatch.immediate(batch, this.now());
+      duplicateIds = this.writeBatch(batch, this.now()).duplicateIds;
     } catch (error) {
-      throw this.wrapWriteError(error, batch.length);
+      throw this.wrapWriteError(error, `writing ${batch.length} interaction(s)`);
     }
     return { inserted: batch.length - duplicateIds.length, duplicates: duplicateIds.length, duplicateIds };
+  }
+
+  async writeMetrics(batch: readonly Metric[]): Promise<number> {
+    this.assertOpen();
+    if (batch.length === 0) return 0;
+    try {
+      return this.writeMetricBatch(batch, this.now());
+    } catch (error) {
+      throw this.wrapWriteError(error, `writing ${batch.length} metric sample(s)`);
+    }
   }
 
   async queryInteractions(query: InteractionQuery): Promise<Page<Interaction>> {
@@ -162,7 +173,7 @@ export class HotSqliteTier implements StorageTier {
       try {
         changes = remove.run(...filter.params).changes;
       } catch (error) {
-        throw this.wrapWriteError(error, 0);
+        throw this.wrapWriteError(error, 'deleting interactions');
       }
       total += changes;
       if (changes < DELETE_CHUNK) return total;
@@ -171,14 +182,28 @@ export class HotSqliteTier implements StorageTier {
     }
   }
 
+  /**
+   * Deletes the session's interactions and its `session_analytics` row; returns interactions removed.
+   * Rollups (counts and sums per bucket, question and content item) are history and stay as they were.
+   */
   async eraseSession(sessionId: string): Promise<number> {
     this.assertOpen();
-    return this.statement('erase-session', 'DELETE FROM user_interactions WHERE session_id = ?').run(sessionId).changes;
+    const interactions = this.statement('erase-session', 'DELETE FROM user_interactions WHERE session_id = ?');
+    const analytics = this.statement('erase-session-analytics', 'DELETE FROM session_analytics WHERE session_id = ?');
+    try {
+      return this.db.transaction(() => {
+        const removed = interactions.run(sessionId).changes;
+        analytics.run(sessionId);
+        return removed;
+      }).immediate();
+    } catch (error) {
+      throw this.wrapWriteError(error, 'erasing a session');
+    }
   }
 
   async report(query: ReportQuery = {}): Promise<Report> {
     this.assertOpen();
-    return buildReport(this.db, query, normalizeQuery);
+    return buildReport(this.insights, query, this.now());
   }
 
   async health(): Promise<TierHealth> {
@@ -267,9 +292,9 @@ export class HotSqliteTier implements StorageTier {
     return { where: clauses.length ? clauses.join(' AND ') : '1', params, key };
   }
 
-  private wrapWriteError(error: unknown, rows: number): StorageError {
+  /** `what` completes "while …": `writing 10 interaction(s)`, `deleting interactions`. */
+  private wrapWriteError(error: unknown, what: string): StorageError {
     const code = (error as { code?: string }).code ?? '';
-    const what = rows > 0 ? `writing ${rows} interaction(s)` : 'deleting interactions';
     if (code === 'SQLITE_FULL') {
       return new StorageError(`${NAME}: the disk (or the database size limit) is full while ${what} to ${this.file}; nothing of this batch was stored; free space and the events will be retried`, { cause: error });
     }

@@ -1,5 +1,31 @@
+export {
+  DEFAULT_CONVERSION_DEPTH,
+  backfillRollups,
+  prepareBatchWriter,
+  prepareMetricWriter,
+  prepareRollupWriter,
+  registerRollupFunctions,
+  toMicros,
+  type BatchWriteResult,
+  type BatchWriter,
+  type BatchWriterOptions,
+  type FreshEvent,
+  type MetricWriter,
+} from './batchWriter.js';
+export {
+  HISTOGRAM_BIN_COUNT,
+  HISTOGRAM_GAMMA,
+  HISTOGRAM_RELATIVE_ERROR,
+  encodeHistogram,
+  forEachHistogramBin,
+  histogramBin,
+  histogramBinValue,
+  mergeHistograms,
+} from './histogram.js';
+export { DEFAULT_INSIGHTS_LIMIT, HotSqliteInsights, MAX_INSIGHTS_LIMIT, trendingScore } from './insights.js';
+export { MINUTE_ROLLUP_HORIZON_MS } from './timeBuckets.js';
 export { HotSqliteTier, type HotSqliteTierOptions, type SynchronousMode } from './hotSqliteTier.js';
 export { HotSqliteOptionsSchema, hotSqlitePlugin, type HotSqliteOptions } from './hotSqlitePlugin.js';
-export { HOT_SQLITE_MIGRATIONS } from './migrations.js';
+export { DEFAULT_RETENTION_POLICIES, HOT_SQLITE_MIGRATIONS, performanceScoreSql } from './migrations.js';
 export { SchemaMigrator, type Migration, type MigrationResult } from './schemaMigrator.js';
 export { hotSqlitePlugin as default } from './hotSqlitePlugin.js';

@@ -21,6 +21,7 @@ export interface InteractionRow {
   ip_hash: string | null;
   user_agent_hash: string | null;
   content: string;
+  created_at: number;
 }
 
 export const INSERT_COLUMNS = [
@@ -45,15 +46,15 @@ export const INSERT_COLUMNS = [
   'created_at',
 ] as const;
 
-/** Positional parameters for the insert statement, in INSERT_COLUMNS order. */
-export function toInsertParams(event: Interaction, createdAt: number): unknown[] {
+/** Positional parameters for the insert statement, in INSERT_COLUMNS order; pass `queryHash` when already computed. */
+export function toInsertParams(event: Interaction, createdAt: number, queryHash?: string): unknown[] {
   return [
     event.eventId,
     event.sessionId,
     event.timestamp,
     event.userRole,
     event.query,
-    hashQuery(normalizeQuery(event.query)),
+    queryHash ?? hashQuery(normalizeQuery(event.query)),
     event.queryType,
     event.responseTime,
     event.responseLength,

@@ -1,88 +1,63 @@
-import type Database from 'better-sqlite3';
-import type { Report, ReportQuery } from '@strata/core';
-
-interface GroupRow {
-  key: string;
-  interactions: number;
-  successes: number;
-  response_sum: number;
-}
+import type { GroupStats, Report, ReportQuery } from '@strata/core';
+import { compareText } from './compareText.js';
+import type { HotSqliteInsights } from './insights.js';
+import { RollupTotals } from './rollupReader.js';
+import { alignToRollups, reportedBound } from './timeBuckets.js';
 
 /**
- * The dashboard figures for a range, computed over the raw rows. This costs a scan of the range;
- * rollups maintained at ingest replace it (see the hot-tier issue).
+ * The dashboard figures for a range, from the rollups: totals, by role and by query type from the
+ * hour and day rollups (minute rollups within the last day; the range widens to whole buckets, and
+ * `range` says so), the top queries from the daily query rollups (whole UTC days). `sessions`
+ * counts the sessions that started in the range widened to whole hours; the p95 comes from merged
+ * histograms (within 2%).
  */
-export function buildReport(db: Database.Database, query: ReportQuery, normalize: (query: string) => string): Report {
-  const clauses: string[] = [];
-  const params: unknown[] = [];
-  if (query.range?.from !== undefined) {
-    clauses.push('timestamp >= ?');
-    params.push(query.range.from);
+export async function buildReport(insights: HotSqliteInsights, query: ReportQuery, now: number): Promise<Report> {
+  const aligned = alignToRollups(query.range, now);
+  const totals = new RollupTotals();
+  const byRole = new Map<string, RollupTotals>();
+  const byQueryType = new Map<string, RollupTotals>();
+  const group = (groups: Map<string, RollupTotals>, key: string) => {
+    let stats = groups.get(key);
+    if (!stats) {
+      stats = new RollupTotals();
+      groups.set(key, stats);
+    }
+    return stats;
+  };
+  for (const row of insights.reader.sumsByRoleAndType(aligned.from, aligned.to, query.userRole)) {
+    totals.add(row);
+    group(byRole, row.user_role).add(row);
+    group(byQueryType, row.query_type).add(row);
   }
-  if (query.range?.to !== undefined) {
-    clauses.push('timestamp < ?');
-    params.push(query.range.to);
-  }
-  if (query.userRole !== undefined) {
-    clauses.push('user_role = ?');
-    params.push(query.userRole);
-  }
-  const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
-  const totals = db
-    .prepare(
-      `SELECT COUNT(*) AS interactions, COUNT(DISTINCT session_id) AS sessions, COALESCE(SUM(success), 0) AS successes,
-              COALESCE(SUM(response_time), 0) AS response_sum, AVG(user_rating) AS avg_rating, COUNT(user_rating) AS rated
-       FROM user_interactions ${where}`,
-    )
-    .get(...params) as { interactions: number; sessions: number; successes: number; response_sum: number; avg_rating: number | null; rated: number };
-
-  let p95: number | null = null;
-  if (totals.interactions > 0) {
-    // Nearest-rank percentile: the smallest value with at least 95% of values at or below it.
-    const rank = Math.ceil(0.95 * totals.interactions);
-    const row = db.prepare(`SELECT response_time FROM user_interactions ${where} ORDER BY response_time LIMIT 1 OFFSET ?`).get(...params, rank - 1) as
-      | { response_time: number }
-      | undefined;
-    p95 = row?.response_time ?? null;
-  }
-
-  const group = (column: string) =>
-    (
-      db
-        .prepare(
-          `SELECT ${column} AS key, COUNT(*) AS interactions, SUM(success) AS successes, SUM(response_time) AS response_sum
-           FROM user_interactions ${where} GROUP BY ${column} ORDER BY interactions DESC, key`,
-        )
-        .all(...params) as GroupRow[]
-    ).map((row) => ({ key: row.key, ...stats(row.interactions, row.successes, row.response_sum) }));
+  for (const row of insights.reader.latencyRows(aligned.from, aligned.to, query.userRole)) totals.addLatency(row);
 
   const topN = Math.max(1, Math.min(1_000, Math.trunc(query.topN ?? 10)));
-  const top = db
-    .prepare(
-      `SELECT query_hash, MIN(query) AS sample, COUNT(*) AS n, SUM(success) AS successes
-       FROM user_interactions ${where} GROUP BY query_hash ORDER BY n DESC, query_hash LIMIT ?`,
-    )
-    .all(...params, topN) as Array<{ query_hash: string; sample: string; n: number; successes: number }>;
+  const top = await insights.commonQuestions({
+    ...(query.range ? { range: query.range } : {}),
+    ...(query.userRole !== undefined ? { userRole: query.userRole } : {}),
+    limit: topN,
+  });
 
   return {
-    range: { from: query.range?.from ?? null, to: query.range?.to ?? null },
+    range: { from: reportedBound(aligned.from), to: reportedBound(aligned.to) },
     totals: {
-      ...stats(totals.interactions, totals.successes, totals.response_sum),
-      sessions: totals.sessions,
-      p95ResponseTime: p95,
-      avgRating: totals.avg_rating,
-      ratedInteractions: totals.rated,
+      ...stats(totals),
+      sessions: totals.sums.sessions_started,
+      p95ResponseTime: totals.p95ResponseTime,
+      avgRating: totals.avgRating,
+      ratedInteractions: totals.sums.rating_count,
     },
-    byRole: group('user_role').map(({ key, ...rest }) => ({ userRole: key, ...rest })),
-    byQueryType: group('query_type').map(({ key, ...rest }) => ({ queryType: key, ...rest })),
-    topQueries: top.map((row) => ({ query: normalize(row.sample), queryHash: row.query_hash, count: row.n, successRate: row.n > 0 ? row.successes / row.n : null })),
+    byRole: ordered(byRole).map(([userRole, row]) => ({ userRole, ...stats(row) })),
+    byQueryType: ordered(byQueryType).map(([queryType, row]) => ({ queryType, ...stats(row) })),
+    topQueries: top.items.map((item) => ({ query: item.query, queryHash: item.queryHash, count: item.asks, successRate: item.successRate })),
   };
 }
 
-function stats(interactions: number, successes: number, responseSum: number) {
-  return {
-    interactions,
-    successRate: interactions > 0 ? successes / interactions : null,
-    avgResponseTime: interactions > 0 ? responseSum / interactions : null,
-  };
+function stats(totals: RollupTotals): GroupStats {
+  return { interactions: totals.interactions, successRate: totals.successRate, avgResponseTime: totals.avgResponseTime };
+}
+
+/** Most interactions first, ties by name; groups with no interactions (sessions only) are left out. */
+function ordered(groups: Map<string, RollupTotals>): Array<[string, RollupTotals]> {
+  return [...groups].filter(([, row]) => row.interactions > 0).sort(([keyA, a], [keyB, b]) => b.interactions - a.interactions || compareText(keyA, keyB));
 }

@@ -5,7 +5,10 @@ import Database from 'better-sqlite3';
 import { StorageError, normalizeQuery } from '@strata/core';
 import { sampleInteractions } from '@strata/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HOT_SQLITE_MIGRATIONS, HotSqliteTier, SchemaMigrator } from '../src/index.js';
+import { HISTOGRAM_RELATIVE_ERROR, HOT_SQLITE_MIGRATIONS, HotSqliteTier, SchemaMigrator } from '../src/index.js';
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
 
 let directory: string;
 beforeEach(() => {
@@ -128,7 +131,9 @@ describe('report', () => {
     expect(report.totals.sessions).toBe(new Set(events.map((event) => event.sessionId)).size);
     expect(report.totals.successRate).toBeCloseTo(successes / 2_000, 10);
     expect(report.totals.avgResponseTime).toBeCloseTo(times.reduce((a, b) => a + b, 0) / 2_000, 10);
-    expect(report.totals.p95ResponseTime).toBe(times[Math.ceil(0.95 * 2_000) - 1]);
+    // The p95 comes from merged rollup histograms: within their documented relative error.
+    const p95 = times[Math.ceil(0.95 * 2_000) - 1]!;
+    expect(Math.abs(report.totals.p95ResponseTime! - p95)).toBeLessThanOrEqual(p95 * HISTOGRAM_RELATIVE_ERROR);
     expect(report.totals.avgRating).toBeCloseTo(ratings.reduce((a, b) => a + b, 0) / ratings.length, 10);
     expect(report.totals.ratedInteractions).toBe(ratings.length);
 
@@ -153,11 +158,44 @@ describe('report', () => {
     const events = sampleInteractions(1_000, 9);
     await tier.writeInteractions(events);
     const role = events[0]!.userRole;
-    const from = events[300]!.timestamp;
+    const from = Math.floor(events[300]!.timestamp / HOUR) * HOUR;
     const report = await tier.report({ range: { from }, userRole: role });
     await tier.close();
     expect(report.totals.interactions).toBe(events.filter((event) => event.userRole === role && event.timestamp >= from).length);
     expect(report.byRole.map((row) => row.userRole)).toEqual([role]);
+  });
+
+  it('widens a range older than a day to whole hours, and says so', async () => {
+    const tier = HotSqliteTier.open({ file: join(directory, 'r4.db') });
+    const events = sampleInteractions(500, 4);
+    await tier.writeInteractions(events);
+    const from = events[100]!.timestamp + 1;
+    const to = events[400]!.timestamp + 1;
+    const report = await tier.report({ range: { from, to } });
+    await tier.close();
+    const alignedFrom = Math.floor(from / HOUR) * HOUR;
+    const alignedTo = Math.ceil(to / HOUR) * HOUR;
+    expect(report.range).toEqual({ from: alignedFrom, to: alignedTo });
+    expect(report.totals.interactions).toBe(events.filter((event) => event.timestamp >= alignedFrom && event.timestamp < alignedTo).length);
+  });
+
+  it('widens a range within the last day to whole minutes, counting sessions by the hour', async () => {
+    const events = sampleInteractions(3_000, 6, Date.UTC(2026, 2, 1), 2);
+    const now = events[events.length - 1]!.timestamp + 60_000;
+    const tier = HotSqliteTier.open({ file: join(directory, 'r5.db'), now: () => now });
+    await tier.writeInteractions(events);
+    const from = now - 5 * HOUR - 12_345;
+    const to = now - 2 * HOUR + 4_321;
+    const report = await tier.report({ range: { from, to } });
+    await tier.close();
+    const alignedFrom = Math.floor(from / MINUTE) * MINUTE;
+    const alignedTo = Math.ceil(to / MINUTE) * MINUTE;
+    expect(report.range).toEqual({ from: alignedFrom, to: alignedTo });
+    expect(report.totals.interactions).toBe(events.filter((event) => event.timestamp >= alignedFrom && event.timestamp < alignedTo).length);
+    const firstEvents = new Map<string, number>();
+    for (const event of events) firstEvents.set(event.sessionId, Math.min(firstEvents.get(event.sessionId) ?? Infinity, event.timestamp));
+    const [hourFrom, hourTo] = [Math.floor(from / HOUR) * HOUR, Math.ceil(to / HOUR) * HOUR];
+    expect(report.totals.sessions).toBe([...firstEvents.values()].filter((start) => start >= hourFrom && start < hourTo).length);
   });
 
   it('answers an empty range with zeros and nulls, not errors', async () => {

@@ -1,0 +1,79 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Interaction } from '@strata/core';
+import type { WriterRequest, WriterResponse, WriterSettings } from './writerProtocol.js';
+
+interface Pending {
+  resolve(duplicateIds: string[]): void;
+  reject(error: Error): void;
+}
+
+/** Where the built worker script is: beside this module once built, or in dist/ when running from source. */
+function workerScript(): URL {
+  const candidates = [new URL('./writerWorker.js', import.meta.url), new URL('../dist/writerWorker.js', import.meta.url)];
+  const found = candidates.find((candidate) => existsSync(fileURLToPath(candidate)));
+  if (!found) throw new Error(`hot-sqlite: writer thread script not found (looked for ${candidates.map((c) => fileURLToPath(c)).join(', ')}); build @strata/hot-sqlite`);
+  return found;
+}
+
+/**
+ * The main-thread side of the writer thread. Batches are posted in order and answered in order;
+ * if the thread dies, pending batches fail (the pipeline retries them) and the next write starts a new one.
+ */
+export class WriterThread {
+  private worker: Worker | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly settings: WriterSettings) {}
+
+  write(events: readonly Interaction[], createdAt: number): Promise<string[]> {
+    return this.request({ kind: 'write', events, createdAt });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (!this.worker) return;
+      const worker = this.worker;
+      await this.request({ kind: 'close' }).catch(() => undefined);
+      await worker.terminate();
+    })();
+    return this.closing;
+  }
+
+  private request(body: { kind: 'write'; events: readonly Interaction[]; createdAt: number } | { kind: 'close' }): Promise<string[]> {
+    const worker = this.ensureWorker();
+    const id = this.nextId++;
+    return new Promise<string[]>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      // While a batch is in flight the thread keeps the process alive; idle, it never does.
+      worker.ref();
+      worker.postMessage({ id, ...body } as WriterRequest);
+    });
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(workerScript(), { workerData: this.settings });
+    worker.unref();
+    worker.on('message', (response: WriterResponse) => {
+      const waiter = this.pending.get(response.id);
+      if (!waiter) return;
+      this.pending.delete(response.id);
+      if (this.pending.size === 0) worker.unref();
+      if (response.ok) waiter.resolve(response.duplicateIds);
+      else waiter.reject(Object.assign(new Error(response.error.message), response.error.code ? { code: response.error.code } : {}));
+    });
+    const fail = (error: Error) => {
+      if (this.worker === worker) this.worker = undefined;
+      for (const waiter of this.pending.values()) waiter.reject(error);
+      this.pending.clear();
+    };
+    worker.on('error', (error) => fail(error));
+    worker.on('exit', (code) => fail(new Error(`writer thread exited with code ${code}`)));
+    this.worker = worker;
+    return worker;
+  }
+}

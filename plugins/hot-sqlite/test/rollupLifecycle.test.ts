@@ -1,0 +1,132 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { createStrata } from '@strata/core';
+import { generateWorkload, sampleInteractions } from '@strata/testing';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_RETENTION_POLICIES, HOT_SQLITE_MIGRATIONS, HotSqliteTier, SchemaMigrator, hotSqlitePlugin } from '../src/index.js';
+import { INSERT_COLUMNS, toInsertParams } from '../src/interactionRows.js';
+import { expectedRollups, storedRollups } from './rollupOracle.js';
+
+let directory: string;
+beforeEach(() => {
+  directory = mkdtempSync(join(tmpdir(), 'hot-sqlite-lifecycle-'));
+});
+afterEach(() => {
+  rmSync(directory, { recursive: true, force: true });
+});
+
+const DAY = 86_400_000;
+
+describe('rollups are history', () => {
+  it('stay as they were when interactions of a range are deleted', async () => {
+    const tier = HotSqliteTier.open({ file: join(directory, 'a.db') });
+    await tier.writeInteractions(sampleInteractions(600, 3));
+    const before = storedRollups(tier.database, true);
+    const report = await tier.report({});
+    expect(await tier.deleteInteractions({ from: Date.UTC(2025, 11, 3), to: Date.UTC(2025, 11, 6) })).toBeGreaterThan(0);
+    expect(storedRollups(tier.database, true)).toEqual(before);
+    expect(await tier.report({})).toEqual(report);
+    await tier.close();
+  });
+
+  it('stay as they were when a session is erased, while the session row goes with its interactions', async () => {
+    const tier = HotSqliteTier.open({ file: join(directory, 'b.db') });
+    const events = sampleInteractions(400, 8);
+    await tier.writeInteractions(events);
+    const sessionId = events[10]!.sessionId;
+    const { session_analytics: sessionsBefore, ...before } = storedRollups(tier.database, true);
+    expect(await tier.eraseSession(sessionId)).toBe(events.filter((event) => event.sessionId === sessionId).length);
+    const { session_analytics: sessionsAfter, ...after } = storedRollups(tier.database, true);
+    expect(after).toEqual(before);
+    expect(sessionsAfter).toEqual(sessionsBefore!.filter((row) => row.session_id !== sessionId));
+    expect((await tier.queryInteractions({ sessionId })).items).toEqual([]);
+    await tier.close();
+  });
+});
+
+describe('schema 2 on a database written by schema 1', () => {
+  it('backfills every rollup from the interactions already stored', async () => {
+    const file = join(directory, 'old.db');
+    const events = sampleInteractions(900, 12);
+    const db = new Database(file);
+    new SchemaMigrator(db, HOT_SQLITE_MIGRATIONS.slice(0, 1), 'test').migrate(0);
+    const insert = db.prepare(`INSERT INTO user_interactions (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})`);
+    // Three ingest batches, the last stored the day after its events: only it has minute rollups.
+    const storedAt = [Date.UTC(2026, 5, 1), Date.UTC(2026, 5, 2), events[899]!.timestamp + DAY / 2];
+    db.transaction(() => events.forEach((event, index) => insert.run(toInsertParams(event, storedAt[Math.floor(index / 300)]!))))();
+    db.close();
+
+    const tier = HotSqliteTier.open({ file });
+    expect((tier.database.prepare('SELECT COUNT(*) AS n FROM rollup_minute').get() as { n: number }).n).toBeGreaterThan(0);
+    expect(storedRollups(tier.database)).toEqual(expectedRollups(tier.database, 3));
+    expect((await tier.report({})).totals.interactions).toBe(900);
+    await tier.close();
+  });
+
+  it('seeds the retention policies of the plan', async () => {
+    const tier = HotSqliteTier.open({ file: join(directory, 'c.db') });
+    const rows = tier.database
+      .prepare('SELECT table_name, archive_after_days, warm_retention_days, retention_days, cleanup_enabled FROM data_retention_policy ORDER BY id')
+      .all();
+    await tier.close();
+    expect(rows).toEqual(
+      DEFAULT_RETENTION_POLICIES.map((policy) => ({
+        table_name: policy.table,
+        archive_after_days: policy.archiveAfterDays,
+        warm_retention_days: policy.warmRetentionDays,
+        retention_days: policy.retentionDays,
+        cleanup_enabled: policy.cleanupEnabled ? 1 : 0,
+      })),
+    );
+    expect(rows).toContainEqual({ table_name: 'user_interactions', archive_after_days: 90, warm_retention_days: 730, retention_days: 1_095, cleanup_enabled: 1 });
+  });
+});
+
+describe('metrics', () => {
+  it('stores every sample in system_performance, even a repeated one', async () => {
+    const tier = HotSqliteTier.open({ file: join(directory, 'm.db') });
+    const sample = { timestamp: Date.UTC(2026, 0, 1), name: 'memory_usage', value: 512, unit: 'MB', component: 'rag_engine' };
+    expect(await tier.writeMetrics([sample, sample, { ...sample, value: 256 }])).toBe(3);
+    expect(await tier.writeMetrics([])).toBe(0);
+    const rows = tier.database.prepare('SELECT metric_name, metric_value, metric_unit, component FROM system_performance').all();
+    const [point] = (await tier.insights.systemPerformance({ granularity: 'minute' })).items;
+    await tier.close();
+    expect(rows).toHaveLength(3);
+    expect(point).toMatchObject({ metricName: 'memory_usage', samples: 3, min: 256, max: 512 });
+  });
+});
+
+describe('conversion depth', () => {
+  it('counts a session as converted once it reaches the configured depth', async () => {
+    const strict = HotSqliteTier.open({ file: join(directory, 'd1.db'), conversionDepth: 5 });
+    const loose = HotSqliteTier.open({ file: join(directory, 'd2.db'), conversionDepth: 1 });
+    const events = sampleInteractions(300, 5);
+    await strict.writeInteractions(events);
+    await loose.writeInteractions(events);
+    const count = (tier: HotSqliteTier) => (tier.database.prepare('SELECT SUM(conversion_achieved) AS n, COUNT(*) AS sessions FROM session_analytics').get() as { n: number; sessions: number });
+    const strictCount = count(strict);
+    const looseCount = count(loose);
+    await strict.close();
+    await loose.close();
+    expect(looseCount.n).toBe(looseCount.sessions);
+    expect(strictCount.n).toBeLessThan(looseCount.n);
+  });
+});
+
+describe('strata.insights', () => {
+  it('answers from the hot tier under createStrata', async () => {
+    const catalog = { 'hot-sqlite': () => hotSqlitePlugin };
+    const strata = await createStrata({ config: { plugins: [{ name: 'hot-sqlite', options: { conversionDepth: 2 } }] }, cwd: directory, catalog, logLevel: 'silent' });
+    const inputs = [...generateWorkload({ events: 500, seed: 4 })];
+    for (const input of inputs) expect(strata.record(input)).toBe(true);
+    await strata.flush();
+    const days = await strata.insights.businessMetrics({ limit: 1_000 });
+    const roles = await strata.insights.userBehaviour();
+    await strata.close();
+    expect(days.items.reduce((sum, day) => sum + day.interactions, 0)).toBe(500);
+    expect(days.items.reduce((sum, day) => sum + day.sessions, 0)).toBe(new Set(inputs.map((input) => input.sessionId)).size);
+    expect(roles.items.reduce((sum, role) => sum + role.interactions, 0)).toBe(500);
+  });
+});
