@@ -16,6 +16,8 @@ export const HotSqliteOptionsSchema = z
     cacheSizeMb: z.number().int().min(1).max(4_096).default(32),
     /** A session counts as converted once it has this many queries or reaches this conversation turn. */
     conversionDepth: z.number().int().min(1).max(1_000).default(3),
+    /** `thread`: batches are written on a worker thread, so the host's event loop never waits for SQLite. `inline`: on the caller's thread. */
+    writer: z.enum(['thread', 'inline']).default('thread'),
   })
   .strict();
 
@@ -33,6 +35,7 @@ export const hotSqlitePlugin = definePlugin({
       busyTimeoutMs: options.busyTimeoutMs,
       cacheSizeMb: options.cacheSizeMb,
       conversionDepth: options.conversionDepth,
+      writer: options.writer,
       now: () => context.clock.now(),
     });
     context.logger.debug({ file }, 'hot tier open');

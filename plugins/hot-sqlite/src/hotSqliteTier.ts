@@ -21,6 +21,7 @@ import { HotSqliteInsights } from './insights.js';
 import { fromRow, type InteractionRow } from './interactionRows.js';
 import { HOT_SQLITE_MIGRATIONS } from './migrations.js';
 import { SchemaMigrator } from './schemaMigrator.js';
+import { WriterThread } from './writerThread.js';
 import { buildReport } from './report.js';
 
 export type SynchronousMode = 'NORMAL' | 'FULL';
@@ -36,6 +37,12 @@ export interface HotSqliteTierOptions {
   cacheSizeMb?: number;
   /** A session counts as converted once it has this many queries or reaches this conversation turn. Default 3. */
   conversionDepth?: number;
+  /**
+   * Where batches are written: `thread` runs each transaction on a worker thread that owns the write
+   * connection, so the host's event loop never waits for SQLite; `inline` writes on the caller's
+   * thread (simplest, for scripts and tests). Default `inline` here; the plugin defaults to `thread`.
+   */
+  writer?: 'thread' | 'inline';
   now?: () => number;
 }
 
@@ -56,8 +63,9 @@ export class HotSqliteTier implements StorageTier {
   readonly insights: HotSqliteInsights;
   private readonly db: Database.Database;
   private readonly now: () => number;
-  private readonly writeBatch: BatchWriter;
-  private readonly writeMetricBatch: MetricWriter;
+  private readonly writeBatch: BatchWriter | undefined;
+  private readonly writeMetricBatch: MetricWriter | undefined;
+  private readonly writerThread: WriterThread | undefined;
   private readonly statements = new Map<string, Database.Statement>();
   private closed = false;
 
@@ -82,8 +90,19 @@ export class HotSqliteTier implements StorageTier {
       if (error instanceof StorageError) throw error;
       throw new StorageError(`${NAME}: cannot prepare ${options.file}: ${describeError(error)}`, { cause: error });
     }
-    this.writeBatch = prepareBatchWriter(this.db, { conversionDepth: options.conversionDepth ?? DEFAULT_CONVERSION_DEPTH });
-    this.writeMetricBatch = prepareMetricWriter(this.db);
+    const conversionDepth = options.conversionDepth ?? DEFAULT_CONVERSION_DEPTH;
+    if (options.writer === 'thread') {
+      this.writerThread = new WriterThread({
+        file: options.file,
+        synchronous: options.synchronous ?? 'NORMAL',
+        busyTimeoutMs: options.busyTimeoutMs ?? 5_000,
+        cacheSizeMb: options.cacheSizeMb ?? 32,
+        conversionDepth,
+      });
+    } else {
+      this.writeBatch = prepareBatchWriter(this.db, { conversionDepth });
+      this.writeMetricBatch = prepareMetricWriter(this.db);
+    }
     this.insights = new HotSqliteInsights(this.db, { now: this.now, assertOpen: () => this.assertOpen() });
   }
 
@@ -103,7 +122,7 @@ export class HotSqliteTier implements StorageTier {
     if (batch.length === 0) return { inserted: 0, duplicates: 0, duplicateIds: [] };
     let duplicateIds: string[];
     try {
-      duplicateIds = this.writeBatch(batch, this.now()).duplicateIds;
+      duplicateIds = this.writerThread ? await this.writerThread.write(batch, this.now()) : this.writeBatch!(batch, this.now()).duplicateIds;
     } catch (error) {
       throw this.wrapWriteError(error, `writing ${batch.length} interaction(s)`);
     }
@@ -114,7 +133,7 @@ export class HotSqliteTier implements StorageTier {
     this.assertOpen();
     if (batch.length === 0) return 0;
     try {
-      return this.writeMetricBatch(batch, this.now());
+      return this.writerThread ? await this.writerThread.writeMetrics(batch, this.now()) : this.writeMetricBatch!(batch, this.now());
     } catch (error) {
       throw this.wrapWriteError(error, `writing ${batch.length} metric sample(s)`);
     }
@@ -231,6 +250,8 @@ export class HotSqliteTier implements StorageTier {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // The thread answers in order, so its close comes after every batch already posted.
+    await this.writerThread?.close();
     // Fold the WAL back into the main file so a backup or copy of the .db alone is complete.
     try {
       this.db.pragma('wal_checkpoint(TRUNCATE)');

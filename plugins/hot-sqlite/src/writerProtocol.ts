@@ -1,4 +1,4 @@
-import type { Interaction } from '@strata/core';
+import type { Interaction, Metric } from '@strata/core';
 
 /** What the writer thread needs to open its own connection to the database. */
 export interface WriterSettings {
@@ -9,8 +9,14 @@ export interface WriterSettings {
   conversionDepth: number;
 }
 
-export type WriterRequest = { id: number; kind: 'write'; events: readonly Interaction[]; createdAt: number } | { id: number; kind: 'close' };
+export type WriterRequestBody =
+  | { kind: 'write'; events: readonly Interaction[]; createdAt: number }
+  | { kind: 'metrics'; metrics: readonly Metric[]; createdAt: number }
+  | { kind: 'close' };
 
+export type WriterRequest = WriterRequestBody & { id: number };
+
+/** `duplicateIds` answers a write; `stored` answers metrics. */
 export type WriterResponse =
-  | { id: number; ok: true; duplicateIds: string[] }
+  | { id: number; ok: true; duplicateIds: string[]; stored: number }
   | { id: number; ok: false; error: { message: string; code?: string } };

@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { Interaction } from '@strata/core';
-import type { WriterRequest, WriterResponse, WriterSettings } from './writerProtocol.js';
+import type { Interaction, Metric } from '@strata/core';
+import type { WriterRequest, WriterRequestBody, WriterResponse, WriterSettings } from './writerProtocol.js';
+
+type Answer = Extract<WriterResponse, { ok: true }>;
 
 interface Pending {
-  resolve(duplicateIds: string[]): void;
+  resolve(answer: Answer): void;
   reject(error: Error): void;
 }
 
@@ -29,8 +31,13 @@ export class WriterThread {
 
   constructor(private readonly settings: WriterSettings) {}
 
-  write(events: readonly Interaction[], createdAt: number): Promise<string[]> {
-    return this.request({ kind: 'write', events, createdAt });
+  /** Writes a batch in one transaction on the thread; resolves with the ids that were already stored. */
+  async write(events: readonly Interaction[], createdAt: number): Promise<string[]> {
+    return (await this.request({ kind: 'write', events, createdAt })).duplicateIds;
+  }
+
+  async writeMetrics(metrics: readonly Metric[], createdAt: number): Promise<number> {
+    return (await this.request({ kind: 'metrics', metrics, createdAt })).stored;
   }
 
   close(): Promise<void> {
@@ -43,10 +50,10 @@ export class WriterThread {
     return this.closing;
   }
 
-  private request(body: { kind: 'write'; events: readonly Interaction[]; createdAt: number } | { kind: 'close' }): Promise<string[]> {
+  private request(body: WriterRequestBody): Promise<Answer> {
     const worker = this.ensureWorker();
     const id = this.nextId++;
-    return new Promise<string[]>((resolve, reject) => {
+    return new Promise<Answer>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       // While a batch is in flight the thread keeps the process alive; idle, it never does.
       worker.ref();
@@ -63,7 +70,7 @@ export class WriterThread {
       if (!waiter) return;
       this.pending.delete(response.id);
       if (this.pending.size === 0) worker.unref();
-      if (response.ok) waiter.resolve(response.duplicateIds);
+      if (response.ok) waiter.resolve(response);
       else waiter.reject(Object.assign(new Error(response.error.message), response.error.code ? { code: response.error.code } : {}));
     });
     const fail = (error: Error) => {

@@ -2,7 +2,7 @@
 // rollups, one transaction) off the host's event loop. Built as its own entry (dist/writerWorker.js).
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { prepareBatchWriter } from './batchWriter.js';
+import { prepareBatchWriter, prepareMetricWriter } from './batchWriter.js';
 import type { WriterRequest, WriterResponse, WriterSettings } from './writerProtocol.js';
 
 const settings = workerData as WriterSettings;
@@ -13,18 +13,21 @@ db.pragma(`synchronous = ${settings.synchronous}`);
 db.pragma(`cache_size = -${settings.cacheSizeMb * 1024}`);
 db.pragma('temp_store = MEMORY');
 const writeBatch = prepareBatchWriter(db, { conversionDepth: settings.conversionDepth });
+const writeMetrics = prepareMetricWriter(db);
 
 port.on('message', (request: WriterRequest) => {
   let response: WriterResponse;
-  if (request.kind === 'close') {
-    db.close();
-    response = { id: request.id, ok: true, duplicateIds: [] };
-    port.postMessage(response);
-    port.close();
-    return;
-  }
   try {
-    response = { id: request.id, ok: true, duplicateIds: writeBatch(request.events, request.createdAt).duplicateIds };
+    if (request.kind === 'close') {
+      db.close();
+      port.postMessage({ id: request.id, ok: true, duplicateIds: [], stored: 0 } satisfies WriterResponse);
+      port.close();
+      return;
+    }
+    response =
+      request.kind === 'write'
+        ? { id: request.id, ok: true, duplicateIds: writeBatch(request.events, request.createdAt).duplicateIds, stored: 0 }
+        : { id: request.id, ok: true, duplicateIds: [], stored: writeMetrics(request.metrics, request.createdAt) };
   } catch (error) {
     const err = error as { message?: string; code?: string };
     response = { id: request.id, ok: false, error: { message: err.message ?? String(error), ...(err.code ? { code: err.code } : {}) } };
