@@ -1,6 +1,6 @@
 import { createReadStream, statSync } from 'node:fs';
+import { readLines } from './lineReader.js';
 import { resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { IngestSummary, Strata } from '@strata/core';
 import { CliError, writeJson, writeLine, withStrata, type CommandContext, type CliIo } from './commandContext.js';
 import { formatCount, formatDuration, formatPairs } from './formatTable.js';
@@ -50,16 +50,13 @@ export function openIngestInput(file: string, io: CliIo): IngestInput {
 }
 
 /**
- * Streams an input into Strata: one line at a time through readline, so memory stays flat however
+ * Streams an input into Strata: one line at a time, pulled as needed, so memory stays flat however
  * large the input is (the core applies back-pressure when the hot tier falls behind). Stops reading
  * when `interruption` fires and still writes everything already accepted.
  */
 export async function ingestInput(strata: Strata, input: IngestInput, io: CliIo, interruption?: Interruption): Promise<IngestReport> {
-  const lines = createInterface({ input: input.stream, crlfDelay: Infinity });
-  interruption?.onInterrupt(() => {
-    lines.close();
-    if ('destroy' in input.stream && input.stream !== io.stdin) (input.stream as NodeJS.ReadableStream & { destroy(): void }).destroy();
-  });
+  const lines = readLines(input.stream as AsyncIterable<Buffer | string>);
+  // An interruption stops ingestLines at the next line; returning from the generator then ends the read.
   const progress = createByteProgress(io.stderr, input.size ?? 0, 'ingest');
   let summary: IngestSummary;
   try {
@@ -70,7 +67,7 @@ export async function ingestInput(strata: Strata, input: IngestInput, io: CliIo,
     });
   } finally {
     progress.stop();
-    lines.close();
+    await lines.return(undefined);
   }
   const processed = summary.lines - summary.blank;
   const seconds = summary.durationMs / 1_000;

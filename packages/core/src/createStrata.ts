@@ -163,7 +163,7 @@ class StrataInstance implements Strata {
     let blank = 0;
     let bytes = 0;
     // Keep at most a few batches in memory however large the input is.
-    const highWater = Math.min(this.config.pipeline.maxQueue, this.config.pipeline.maxBatchSize * 4);
+    const highWater = Math.min(this.config.pipeline.maxQueue, this.config.pipeline.maxBatchSize * 2);
     for await (const line of lines) {
       if (options.signal?.aborted) break;
       lineNumber += 1;
