@@ -63,9 +63,7 @@ export class WriterThread {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    // A bounded heap makes V8 collect the thread's per-batch garbage early instead of growing toward
-    // the process-wide default; the write path holds one batch at a time and needs little.
-    const worker = new Worker(workerScript(), { workerData: this.settings, resourceLimits: { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16 } });
+    const worker = new Worker(workerScript(), { workerData: this.settings });
     worker.unref();
     worker.on('message', (response: WriterResponse) => {
       const waiter = this.pending.get(response.id);
