@@ -23,6 +23,7 @@ import { HOT_SQLITE_MIGRATIONS } from './migrations.js';
 import { SchemaMigrator } from './schemaMigrator.js';
 import { WriterThread } from './writerThread.js';
 import { buildReport } from './report.js';
+import { StatementCache } from './statementCache.js';
 
 export type SynchronousMode = 'NORMAL' | 'FULL';
 
@@ -66,7 +67,7 @@ export class HotSqliteTier implements StorageTier {
   private readonly writeBatch: BatchWriter | undefined;
   private readonly writeMetricBatch: MetricWriter | undefined;
   private readonly writerThread: WriterThread | undefined;
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly statementCache: StatementCache;
   private closed = false;
 
   private constructor(options: HotSqliteTierOptions) {
@@ -103,6 +104,7 @@ export class HotSqliteTier implements StorageTier {
       this.writeBatch = prepareBatchWriter(this.db, { conversionDepth });
       this.writeMetricBatch = prepareMetricWriter(this.db);
     }
+    this.statementCache = new StatementCache(this.db);
     this.insights = new HotSqliteInsights(this.db, { now: this.now, assertOpen: () => this.assertOpen() });
   }
 
@@ -266,12 +268,7 @@ export class HotSqliteTier implements StorageTier {
   }
 
   private statement(key: string, sql: string): Database.Statement {
-    let statement = this.statements.get(key);
-    if (!statement) {
-      statement = this.db.prepare(sql);
-      this.statements.set(key, statement);
-    }
-    return statement;
+    return this.statementCache.get(key, sql);
   }
 
   /** WHERE clause and parameters for a filter; `key` names its shape so the statement is prepared once. */

@@ -19,6 +19,7 @@ import { compareText, type RankedCounts } from './compareText.js';
 import { performanceScoreSql } from './migrations.js';
 import { RollupReader, RollupTotals } from './rollupReader.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS, alignRange, alignToRollups, ceilTo, reportedBound, sqlBound } from './timeBuckets.js';
+import { StatementCache } from './statementCache.js';
 
 const NAME = 'hot-sqlite';
 export const DEFAULT_INSIGHTS_LIMIT = 50;
@@ -79,7 +80,7 @@ interface MetricRow {
  */
 export class HotSqliteInsights implements InsightsProvider {
   readonly reader: RollupReader;
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly statementCache: StatementCache;
 
   private readonly now: () => number;
   private readonly assertOpen: () => void;
@@ -96,6 +97,7 @@ export class HotSqliteInsights implements InsightsProvider {
     this.now = options.now ?? Date.now;
     this.assertOpen = options.assertOpen ?? (() => undefined);
     this.reader = new RollupReader(db, this.now);
+    this.statementCache = new StatementCache(db);
   }
 
   async commonQuestions(query: InsightsQuery = {}): Promise<InsightsPage<CommonQuestion>> {
@@ -398,12 +400,7 @@ export class HotSqliteInsights implements InsightsProvider {
   }
 
   private statement(key: string, sql: string): Database.Statement {
-    let statement = this.statements.get(key);
-    if (!statement) {
-      statement = this.db.prepare(sql);
-      this.statements.set(key, statement);
-    }
-    return statement;
+    return this.statementCache.get(key, sql);
   }
 }
 
