@@ -22,6 +22,7 @@ import { fromRow, type InteractionRow } from './interactionRows.js';
 import { HOT_SQLITE_MIGRATIONS } from './migrations.js';
 import { SchemaMigrator } from './schemaMigrator.js';
 import { WriterThread } from './writerThread.js';
+import { WAL_AUTOCHECKPOINT_PAGES } from './walSettings.js';
 import { buildReport } from './report.js';
 import { StatementCache } from './statementCache.js';
 
@@ -84,6 +85,9 @@ export class HotSqliteTier implements StorageTier {
       this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
       this.db.pragma(`cache_size = -${(options.cacheSizeMb ?? 32) * 1024}`);
       this.db.pragma('temp_store = MEMORY');
+      // Checkpoint the WAL every ~40 MB instead of SQLite's 4 MB: a tenth of the checkpoints (each an fsync)
+      // during bulk ingest; durability is unchanged (the WAL is still synced at each checkpoint).
+      this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
       this.db.pragma('foreign_keys = ON');
       new SchemaMigrator(this.db, HOT_SQLITE_MIGRATIONS, NAME).migrate(this.now());
     } catch (error) {

@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { prepareBatchWriter, prepareMetricWriter } from './batchWriter.js';
+import { WAL_AUTOCHECKPOINT_PAGES } from './walSettings.js';
 import type { WriterRequest, WriterResponse, WriterSettings } from './writerProtocol.js';
 
 const settings = workerData as WriterSettings;
@@ -12,6 +13,9 @@ db.pragma('journal_mode = WAL');
 db.pragma(`synchronous = ${settings.synchronous}`);
 db.pragma(`cache_size = -${settings.cacheSizeMb * 1024}`);
 db.pragma('temp_store = MEMORY');
+// Checkpoint the WAL every ~40 MB instead of SQLite's 4 MB: a tenth of the checkpoints (each an fsync)
+// during bulk ingest; durability is unchanged (the WAL is still synced at each checkpoint).
+db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
 const writeBatch = prepareBatchWriter(db, { conversionDepth: settings.conversionDepth });
 const writeMetrics = prepareMetricWriter(db);
 
