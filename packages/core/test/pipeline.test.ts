@@ -15,20 +15,11 @@ import {
 } from '@strata/core';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { gate, interaction, interactions, linesOf, openStrata, readDeadLetters, tempDir } from './fixtures.js';
+import { gate, interaction, interactions, linesOf, openStrata, readDeadLetters, rejectionOf, tempDir } from './fixtures.js';
 import { MemoryTier, memoryTierPlugin } from './memoryTier.js';
 
 function processor(name: string, process: (batch: Interaction[]) => ProcessorResult | Promise<ProcessorResult>): Processor {
   return { name, process };
-}
-
-async function rejectionOf(work: Promise<unknown>): Promise<Error> {
-  try {
-    await work;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('record', () => {

@@ -14,7 +14,7 @@ import {
 } from '@strata/core';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { tempDir } from './fixtures.js';
+import { rejectionOf, tempDir } from './fixtures.js';
 import { MemoryTier } from './memoryTier.js';
 
 const never = () => new Promise<void>(() => undefined);
@@ -57,15 +57,6 @@ function fakePlugin(log: string[], name: string, options: FakePluginOptions = {}
 
 function registryOf(plugins: ResolvedPlugin[]): PluginRegistry {
   return new PluginRegistry(plugins, { logger: createLogger('silent'), dataDir: tempDir(), clock: systemClock, limits: DEFAULT_EVENT_LIMITS });
-}
-
-async function rejectionOf(work: Promise<unknown>): Promise<Error> {
-  try {
-    await work;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('PluginRegistry start', () => {

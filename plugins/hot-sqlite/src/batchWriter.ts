@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { hashQuery, normalizeQuery, type Interaction, type Metric } from '@strata/core';
+import { createQueryKeyer, normalizeQuery, type Interaction, type Metric } from '@strata/core';
 import { compareText, mergeRankedCounts, rankCounts } from './compareText.js';
 import { encodeHistogram, histogramBin, mergeHistograms } from './histogram.js';
 import { INSERT_COLUMNS, fromRow, toInsertParams, type InteractionRow } from './interactionRows.js';
@@ -63,18 +63,13 @@ export function prepareBatchWriter(db: Database.Database, options: BatchWriterOp
     `INSERT INTO user_interactions (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})
      ON CONFLICT (event_id) DO NOTHING`,
   );
+  // Popular questions repeat: each distinct text is normalised and hashed once, across batches.
+  const queryKey = createQueryKeyer();
   const write = db.transaction((events: readonly Interaction[], createdAt: number): BatchWriteResult => {
     const duplicateIds: string[] = [];
     const fresh: FreshEvent[] = [];
-    // Popular questions repeat: normalise and hash each distinct text once per batch.
-    const queries = new Map<string, { normalized: string; hash: string }>();
     for (const event of events) {
-      let query = queries.get(event.query);
-      if (!query) {
-        const normalized = normalizeQuery(event.query);
-        query = { normalized, hash: hashQuery(normalized) };
-        queries.set(event.query, query);
-      }
+      const query = queryKey(event.query);
       if (insert.run(toInsertParams(event, createdAt, query.hash)).changes === 0) duplicateIds.push(event.eventId);
       else fresh.push({ event, queryHash: query.hash, normalizedQuery: query.normalized });
     }

@@ -110,18 +110,7 @@ export class HotSqliteInsights implements InsightsProvider {
     if (query.range === undefined && query.userRole === undefined) {
       // All stored data: query_performance is the answer, read in order from its (total_asks DESC, id) index.
       const columns = `id, query_hash, total_asks AS asks, successes, response_us_sum, rating_sum, rating_count, popular_roles AS roles, query_normalized, query_category, last_asked`;
-      rows = this.statement('questions-ties', `SELECT ${columns} FROM query_performance WHERE total_asks = ? AND id > ? ORDER BY id LIMIT ?`).all(
-        asks,
-        afterId,
-        limit + 1,
-      ) as QuestionRow[];
-      if (rows.length <= limit) {
-        const below = this.statement('questions-below', `SELECT ${columns} FROM query_performance WHERE total_asks < ? ORDER BY total_asks DESC, id LIMIT ?`).all(
-          asks,
-          limit + 1 - rows.length,
-        ) as QuestionRow[];
-        rows = rows.concat(below);
-      }
+      rows = this.rankedPage<QuestionRow>('questions', `SELECT ${columns} FROM query_performance`, 'total_asks', asks, afterId, limit);
       range = { from: null, to: null };
     } else {
       const days = alignRange(query.range, DAY_MS);
@@ -215,18 +204,7 @@ export class HotSqliteInsights implements InsightsProvider {
     const columns = `id, content_type, content_id, user_roles_accessing AS roles, first_accessed, last_accessed`;
     if (query.range === undefined && query.userRole === undefined) {
       const all = `${columns}, access_count AS accesses, successes, relevance_micro_sum, relevance_count, performance_score AS score`;
-      rows = this.statement('content-ties', `SELECT ${all} FROM content_performance WHERE performance_score = ? AND id > ? ORDER BY id LIMIT ?`).all(
-        score,
-        afterId,
-        limit + 1,
-      ) as ContentRow[];
-      if (rows.length <= limit) {
-        const below = this.statement('content-below', `SELECT ${all} FROM content_performance WHERE performance_score < ? ORDER BY performance_score DESC, id LIMIT ?`).all(
-          score,
-          limit + 1 - rows.length,
-        ) as ContentRow[];
-        rows = rows.concat(below);
-      }
+      rows = this.rankedPage<ContentRow>('content', `SELECT ${all} FROM content_performance`, 'performance_score', score, afterId, limit);
       range = { from: null, to: null };
     } else {
       const days = alignRange(query.range, DAY_MS);
@@ -401,6 +379,17 @@ export class HotSqliteInsights implements InsightsProvider {
 
   private statement(key: string, sql: string): Database.Statement {
     return this.statementCache.get(key, sql);
+  }
+
+  /**
+   * Up to `limit + 1` rows after the keyset (rank, id) in the order `rank DESC, id`: first the rest
+   * of the rows tied at `rank`, then those below it. Two index range scans, however deep the page.
+   */
+  private rankedPage<Row>(key: string, select: string, rankColumn: string, rank: number, afterId: number, limit: number): Row[] {
+    const ties = this.statement(`${key}-ties`, `${select} WHERE ${rankColumn} = ? AND id > ? ORDER BY id LIMIT ?`).all(rank, afterId, limit + 1) as Row[];
+    if (ties.length > limit) return ties;
+    const below = this.statement(`${key}-below`, `${select} WHERE ${rankColumn} < ? ORDER BY ${rankColumn} DESC, id LIMIT ?`).all(rank, limit + 1 - ties.length) as Row[];
+    return ties.concat(below);
   }
 }
 

@@ -73,7 +73,7 @@ export const DEFAULT_RETENTION_POLICIES = [
  * is exact and the same whatever order or batches its events arrived in; averages and scores are
  * generated columns computed from those sums. See the README for why each index exists.
  */
-const MINUTE_ROLLUP_COLUMNS = `
+const ROLLUP_MEASURES = `
   user_role TEXT NOT NULL,
   query_type TEXT NOT NULL,
   interactions INTEGER NOT NULL,
@@ -83,23 +83,16 @@ const MINUTE_ROLLUP_COLUMNS = `
   rating_count INTEGER NOT NULL,
   code_snippets INTEGER NOT NULL,
   citations INTEGER NOT NULL,
-  follow_ups INTEGER NOT NULL,
+  follow_ups INTEGER NOT NULL,`;
+const ROLLUP_KEY = `
   PRIMARY KEY (bucket_start, user_role, query_type)`;
 
-const ROLLUP_COLUMNS = `
-  user_role TEXT NOT NULL,
-  query_type TEXT NOT NULL,
-  interactions INTEGER NOT NULL,
-  successes INTEGER NOT NULL,
-  response_us_sum INTEGER NOT NULL,
-  rating_sum INTEGER NOT NULL,
-  rating_count INTEGER NOT NULL,
-  code_snippets INTEGER NOT NULL,
-  citations INTEGER NOT NULL,
-  follow_ups INTEGER NOT NULL,
+/** Minute rows take only recent events (see the README), so they carry no session counts. */
+const MINUTE_ROLLUP_COLUMNS = `${ROLLUP_MEASURES}${ROLLUP_KEY}`;
+
+const ROLLUP_COLUMNS = `${ROLLUP_MEASURES}
   sessions_started INTEGER NOT NULL,
-  sessions_converted INTEGER NOT NULL,
-  PRIMARY KEY (bucket_start, user_role, query_type)`;
+  sessions_converted INTEGER NOT NULL,${ROLLUP_KEY}`;
 
 /**
  * Response-time histograms live beside the rollups, keyed by bucket and role only: percentiles are
