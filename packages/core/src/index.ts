@@ -79,6 +79,17 @@ export {
   type InteractionInput,
   type ValidationResult,
 } from './interaction.js';
+export {
+  InteractionDigest,
+  interactionLine,
+  monthOf,
+  monthRange,
+  type ArchivePartition,
+  type InteractionArchive,
+  type MonthKey,
+  type MonthlyAggregateStore,
+  type PartitionVerification,
+} from './lifecycle.js';
 export { createLogger, type Logger } from './logger.js';
 export { MetricSchema, createMetricSchema, createMetricValidator, type Metric, type MetricInput } from './metric.js';
 export { definePlugin, isPluginDefinition, type NamedPluginEntry, type PluginDefinition, type PluginEntry } from './plugin.js';
@@ -104,6 +115,7 @@ export type {
   ScanOptions,
   Sink,
   StorageTier,
+  TierBackup,
   TierHealth,
   TierRole,
   TimeRange,

@@ -99,14 +99,30 @@ export interface StorageTier {
   countInteractions(range?: TimeRange): Promise<number>;
   /** Deletes every interaction in the range and returns how many were removed. */
   deleteInteractions(range: TimeRange): Promise<number>;
+  /**
+   * Deletes exactly these events (by `eventId`) and returns how many were removed. Retention uses it
+   * after archiving, so an event that arrived late into an archived range is never deleted unarchived.
+   */
+  deleteEvents?(eventIds: readonly string[]): Promise<number>;
   /** Removes every trace of one session; returns rows removed. */
   eraseSession?(sessionId: string): Promise<number>;
   /** Dashboard figures for a range. */
   report?(query: ReportQuery): Promise<Report>;
   /** The dashboard questions, answered from rollups (see `InsightsProvider`). */
   readonly insights?: InsightsProvider;
+  /**
+   * Copies the tier's files into `targetDir` while writes continue (SQLite: the online backup API)
+   * and says what it wrote, so a backup tool can checksum and later restore them.
+   */
+  backup?(targetDir: string, options?: { signal?: AbortSignal }): Promise<TierBackup>;
   health(): Promise<TierHealth>;
   close(): Promise<void>;
+}
+
+/** What a tier's `backup` wrote. */
+export interface TierBackup {
+  /** Files written, relative to the backup's `targetDir`, each with where it belongs when restored. */
+  files: Array<{ path: string; restoreTo: string; bytes: number }>;
 }
 
 /** What a processor did with a batch: the events to keep and those it refused, each with a reason. */

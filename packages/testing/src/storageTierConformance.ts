@@ -196,6 +196,20 @@ export function describeStorageTierConformance(name: string, options: StorageTie
       expect(await tier.countInteractions()).toBe(400 - inRange);
     });
 
+    it('deletes exactly the events named, when it can delete by id', async (context) => {
+      if (!tier.deleteEvents) return context.skip();
+      const events = sampleInteractions(300);
+      await tier.writeInteractions(events);
+      const doomed = events.filter((_, index) => index % 3 === 0).map((event) => event.eventId!);
+      expect(await tier.deleteEvents([...doomed, 'no-such-event'])).toBe(doomed.length);
+      expect(await tier.countInteractions()).toBe(300 - doomed.length);
+      expect(await tier.deleteEvents(doomed)).toBe(0);
+      expect(await tier.deleteEvents([])).toBe(0);
+      const kept = [];
+      for await (const batch of tier.scanInteractions({})) kept.push(...batch.map((event) => event.eventId));
+      expect(new Set(kept)).toEqual(new Set(events.filter((_, index) => index % 3 !== 0).map((event) => event.eventId)));
+    });
+
     it('keeps what it stored across close and reopen', async () => {
       const events = sampleInteractions(120);
       await tier.writeInteractions(events);

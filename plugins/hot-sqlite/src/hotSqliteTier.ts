@@ -207,6 +207,28 @@ export class HotSqliteTier implements StorageTier {
     }
   }
 
+  async deleteEvents(eventIds: readonly string[]): Promise<number> {
+    this.assertOpen();
+    const remove = this.statement(
+      'delete-events',
+      'DELETE FROM user_interactions WHERE event_id IN (SELECT value FROM json_each(?))',
+    );
+    let total = 0;
+    // Chunks keep each write transaction short, so ingest is never locked out for long.
+    for (let start = 0; start < eventIds.length; start += DELETE_CHUNK) {
+      if (start > 0) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        this.assertOpen();
+      }
+      try {
+        total += remove.run(JSON.stringify(eventIds.slice(start, start + DELETE_CHUNK))).changes;
+      } catch (error) {
+        throw this.wrapWriteError(error, 'deleting interactions by event id');
+      }
+    }
+    return total;
+  }
+
   /**
    * Deletes the session's interactions and its `session_analytics` row; returns interactions removed.
    * Rollups (counts and sums per bucket, question and content item) are history and stay as they were.
