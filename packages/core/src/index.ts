@@ -112,6 +112,7 @@ export type {
   ProcessorResult,
   Report,
   ReportQuery,
+  RetentionPolicyRecord,
   ScanOptions,
   Sink,
   StorageTier,

@@ -160,6 +160,12 @@ export interface InsightsProvider {
   businessMetrics(query?: InsightsQuery): Promise<InsightsPage<DailyBusinessMetrics>>;
   trendingQueries(query?: TrendingQueriesQuery): Promise<TrendingPage>;
   systemPerformance(query?: SystemPerformanceQuery): Promise<InsightsPage<SystemPerformancePoint>>;
+  /**
+   * Earliest time (epoch ms, start of a UTC day) from which per-question and per-content answers
+   * (common questions, content effectiveness, trending) are complete here; older days were pruned
+   * after archival and are answered by the warm tier. `null`: nothing was pruned.
+   */
+  detailCoverage?(): Promise<{ from: number | null }>;
 }
 
 /** The insights of a tier, or a provider whose every answer says the tier has none. */

@@ -111,12 +111,40 @@ export interface StorageTier {
   /** The dashboard questions, answered from rollups (see `InsightsProvider`). */
   readonly insights?: InsightsProvider;
   /**
+   * Drops the per-question and per-content daily rollups of UTC days before `before` (epoch ms,
+   * rounded down to a day). Retention calls it once the warm tier holds those months; from then on
+   * `insights.detailCoverage()` starts at `before` and the layered insights read older months from
+   * the warm tier. Daily and hourly business rollups are kept. Returns rows removed.
+   */
+  pruneDetailedRollups?(before: number): Promise<number>;
+  /** The retention policies stored with the tier (`data_retention_policy`). */
+  retentionPolicies?(): Promise<RetentionPolicyRecord[]>;
+  /** Replaces the stored policies of the tables named (others are left as they are). */
+  saveRetentionPolicies?(policies: readonly RetentionPolicyRecord[]): Promise<void>;
+  /** Records when cleanup last ran for a table. */
+  markRetentionCleanup?(table: string, at: number): Promise<void>;
+  /**
    * Copies the tier's files into `targetDir` while writes continue (SQLite: the online backup API)
    * and says what it wrote, so a backup tool can checksum and later restore them.
    */
   backup?(targetDir: string, options?: { signal?: AbortSignal }): Promise<TierBackup>;
   health(): Promise<TierHealth>;
   close(): Promise<void>;
+}
+
+/** One row of `data_retention_policy`; `null` days mean kept permanently. */
+export interface RetentionPolicyRecord {
+  table: string;
+  /** Days kept in detail in the hot tier before archival. */
+  archiveAfterDays: number | null;
+  /** Days kept as aggregates in the warm tier. */
+  warmRetentionDays: number | null;
+  /** Days kept at all (cold archive included). */
+  retentionDays: number | null;
+  cleanupEnabled: boolean;
+  description: string;
+  /** Epoch ms of the last cleanup, when one ran. */
+  lastCleanup?: number | null;
 }
 
 /** What a tier's `backup` wrote. */
