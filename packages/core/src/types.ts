@@ -92,6 +92,8 @@ export interface StorageTier {
   writeInteractions(batch: readonly Interaction[]): Promise<WriteResult>;
   /** Stores system-performance samples. */
   writeMetrics?(batch: readonly Metric[]): Promise<number>;
+  /** Deletes the raw system-performance samples in the range (their rollups stay); returns samples removed. */
+  deleteMetrics?(range: TimeRange): Promise<number>;
   /** A page of interactions, oldest first. */
   queryInteractions(query: InteractionQuery): Promise<Page<Interaction>>;
   /** Every interaction in a range, oldest first, in batches, without holding the whole range in memory. */

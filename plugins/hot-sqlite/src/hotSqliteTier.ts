@@ -1,5 +1,5 @@
 import { mkdirSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import {
   StorageError,
@@ -10,8 +10,10 @@ import {
   type Page,
   type Report,
   type ReportQuery,
+  type RetentionPolicyRecord,
   type ScanOptions,
   type StorageTier,
+  type TierBackup,
   type TierHealth,
   type TimeRange,
   type WriteResult,
@@ -25,6 +27,8 @@ import { WriterThread } from './writerThread.js';
 import { WAL_AUTOCHECKPOINT_PAGES } from './walSettings.js';
 import { buildReport } from './report.js';
 import { StatementCache } from './statementCache.js';
+import { backupSqliteFile } from './sqliteBackup.js';
+import * as lifecycle from './tierLifecycle.js';
 
 export type SynchronousMode = 'NORMAL' | 'FULL';
 
@@ -246,6 +250,69 @@ export class HotSqliteTier implements StorageTier {
     } catch (error) {
       throw this.wrapWriteError(error, 'erasing a session');
     }
+  }
+
+  async deleteMetrics(range: TimeRange): Promise<number> {
+    this.assertOpen();
+    const filter = this.filterSql({ range });
+    const remove = this.statement(
+      `delete-metrics:${filter.key}`,
+      `DELETE FROM system_performance WHERE id IN (SELECT id FROM system_performance WHERE ${filter.where} LIMIT ${DELETE_CHUNK})`,
+    );
+    let total = 0;
+    for (;;) {
+      let changes: number;
+      try {
+        changes = remove.run(...filter.params).changes;
+      } catch (error) {
+        throw this.wrapWriteError(error, 'deleting metric samples');
+      }
+      total += changes;
+      if (changes < DELETE_CHUNK) return total;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      this.assertOpen();
+    }
+  }
+
+  async pruneDetailedRollups(before: number): Promise<number> {
+    this.assertOpen();
+    try {
+      return lifecycle.pruneDetailedRollups(this.db, before);
+    } catch (error) {
+      throw this.wrapWriteError(error, 'pruning detailed rollups');
+    }
+  }
+
+  async retentionPolicies(): Promise<RetentionPolicyRecord[]> {
+    this.assertOpen();
+    return lifecycle.readRetentionPolicies(this.db);
+  }
+
+  async saveRetentionPolicies(policies: readonly RetentionPolicyRecord[]): Promise<void> {
+    this.assertOpen();
+    try {
+      lifecycle.saveRetentionPolicies(this.db, policies, this.now());
+    } catch (error) {
+      throw this.wrapWriteError(error, 'saving retention policies');
+    }
+  }
+
+  async markRetentionCleanup(table: string, at: number): Promise<void> {
+    this.assertOpen();
+    try {
+      lifecycle.markRetentionCleanup(this.db, table, at);
+    } catch (error) {
+      throw this.wrapWriteError(error, 'recording a retention cleanup');
+    }
+  }
+
+  /** An online copy of the database (WAL content included) as `targetDir/<file name>`, taken on a worker thread. */
+  async backup(targetDir: string, options: { signal?: AbortSignal } = {}): Promise<TierBackup> {
+    this.assertOpen();
+    mkdirSync(targetDir, { recursive: true });
+    const name = basename(this.file);
+    const bytes = await backupSqliteFile(this.file, join(targetDir, name), { signal: options.signal });
+    return { files: [{ path: name, restoreTo: this.file, bytes }] };
   }
 
   async report(query: ReportQuery = {}): Promise<Report> {

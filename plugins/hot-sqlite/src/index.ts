@@ -27,5 +27,6 @@ export { MINUTE_ROLLUP_HORIZON_MS } from './timeBuckets.js';
 export { HotSqliteTier, type HotSqliteTierOptions, type SynchronousMode } from './hotSqliteTier.js';
 export { HotSqliteOptionsSchema, hotSqlitePlugin, type HotSqliteOptions } from './hotSqlitePlugin.js';
 export { DEFAULT_RETENTION_POLICIES, HOT_SQLITE_MIGRATIONS, performanceScoreSql } from './migrations.js';
+export { backupSqliteFile } from './sqliteBackup.js';
 export { SchemaMigrator, type Migration, type MigrationResult } from './schemaMigrator.js';
 export { hotSqlitePlugin as default } from './hotSqlitePlugin.js';

@@ -20,6 +20,7 @@ import { performanceScoreSql } from './migrations.js';
 import { RollupReader, RollupTotals } from './rollupReader.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS, alignRange, alignToRollups, ceilTo, reportedBound, sqlBound } from './timeBuckets.js';
 import { StatementCache } from './statementCache.js';
+import { detailPrunedBefore } from './tierLifecycle.js';
 
 const NAME = 'hot-sqlite';
 export const DEFAULT_INSIGHTS_LIMIT = 50;
@@ -98,6 +99,11 @@ export class HotSqliteInsights implements InsightsProvider {
     this.assertOpen = options.assertOpen ?? (() => undefined);
     this.reader = new RollupReader(db, this.now);
     this.statementCache = new StatementCache(db);
+  }
+
+  async detailCoverage(): Promise<{ from: number | null }> {
+    this.assertOpen();
+    return { from: detailPrunedBefore(this.db) };
   }
 
   async commonQuestions(query: InsightsQuery = {}): Promise<InsightsPage<CommonQuestion>> {

@@ -57,6 +57,18 @@ export const HOT_SQLITE_MIGRATIONS: readonly Migration[] = [
       backfillRollups(db);
     },
   },
+  {
+    version: 3,
+    name: 'lifecycle_state',
+    up(db) {
+      // tier_state holds the few facts retention leaves behind (how far detailed rollups were pruned);
+      // the time index lets retention expire old metric samples without scanning the table.
+      db.exec(`
+        CREATE TABLE tier_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE INDEX idx_system_performance_timestamp ON system_performance (timestamp);
+      `);
+    },
+  },
 ];
 
 /** The plan's retention defaults; `null` days mean kept permanently. */
