@@ -64,6 +64,8 @@ export function openStrata(context: CommandContext): Promise<Strata> {
     catalog: catalogFor(io),
     logLevel: globals.logLevel,
     defaultLogLevel: 'warn',
+    // A command is short-lived; its jobs run only when asked (`strata jobs run`).
+    scheduleJobs: false,
   });
 }
 

@@ -7,10 +7,11 @@ import { ClosedError, StopError, StrataError, ValidationError, describeError, fo
 import { IngestPipeline, type IngestTally, type PipelineCounters, type RecordOutcome } from './ingestPipeline.js';
 import { createInteractionValidator } from './interaction.js';
 import { tierInsights, type InsightsProvider } from './insights.js';
+import { JobScheduler, type JobStatus, type RunJobOptions } from './jobScheduler.js';
 import { createLogger } from './logger.js';
 import { PluginRegistry } from './registry.js';
 import { withTimeout } from './timeout.js';
-import type { Job, JobProgress, JobReport, Report, ReportQuery, StorageTier, TierHealth, TierRole } from './types.js';
+import type { Job, JobReport, Report, ReportQuery, StorageTier, TierHealth, TierRole } from './types.js';
 
 export interface CreateStrataOptions {
   /** An inline config; when given, no config file is read. */
@@ -29,6 +30,11 @@ export interface CreateStrataOptions {
   /** Used when neither `logLevel` nor the config sets one. Default `info`. */
   defaultLogLevel?: LogLevel;
   clock?: Clock;
+  /**
+   * Run jobs on their cron schedules (retention, backup, quality…). Default true: an assistant server
+   * gets its daily jobs without a separate cron. The CLI turns it off; `runJob` works either way.
+   */
+  scheduleJobs?: boolean;
 }
 
 export interface IngestLinesOptions {
@@ -79,7 +85,10 @@ export interface Strata {
   status(): Promise<StrataStatus>;
   storage(role: TierRole): StorageTier | undefined;
   jobs(): Job[];
-  runJob(name: string, options?: { signal?: AbortSignal; onProgress?(progress: JobProgress): void }): Promise<JobReport>;
+  /** Each job's schedule, whether it is running, and its last outcome in this process. */
+  jobStatus(): JobStatus[];
+  /** Runs a job now; fails with STRATA_JOB_BUSY when it is already running (here or, with a job lock, in another process). */
+  runJob(name: string, options?: RunJobOptions): Promise<JobReport>;
 }
 
 const PROGRESS_EVERY_LINES = 5_000;
@@ -105,7 +114,15 @@ export async function createStrata(options: CreateStrataOptions = {}): Promise<S
     await registry.stop(config.shutdownTimeoutMs).catch(() => undefined);
     throw new StrataError('STRATA_NO_HOT_TIER', `no plugin provides a hot storage tier (plugins: ${registry.names.join(', ') || 'none'}); add hot-sqlite or hot-postgres to plugins`);
   }
-  return new StrataInstance(config, logger, clock, registry, hot);
+  let scheduler: JobScheduler;
+  try {
+    scheduler = new JobScheduler(registry.jobs(), logger, clock, registry.jobLock());
+  } catch (error) {
+    await registry.stop(config.shutdownTimeoutMs).catch(() => undefined);
+    throw error;
+  }
+  if (options.scheduleJobs ?? true) scheduler.start();
+  return new StrataInstance(config, logger, clock, registry, hot, scheduler);
 }
 
 class StrataInstance implements Strata {
@@ -121,6 +138,7 @@ class StrataInstance implements Strata {
     private readonly clock: Clock,
     private readonly registry: PluginRegistry,
     private readonly hot: StorageTier,
+    private readonly scheduler: JobScheduler,
   ) {
     this.validate = createInteractionValidator(config.limits, () => clock.now());
     this.deadLetters = new DeadLetterStore(config.dataDir, () => clock.now());
@@ -219,6 +237,7 @@ class StrataInstance implements Strata {
         else errors.push(toError(error));
       }
     };
+    await attempt(() => this.scheduler.stop(Math.max(0, deadline - this.clock.now())));
     await attempt(() => this.pipeline.close(deadline));
     // A plugin whose flush hangs must not hold shutdown past its deadline; stop still runs after it.
     await attempt(() =>
@@ -269,20 +288,15 @@ class StrataInstance implements Strata {
   }
 
   jobs(): Job[] {
-    return this.registry.jobs();
+    return this.scheduler.jobs;
   }
 
-  async runJob(name: string, options: { signal?: AbortSignal; onProgress?(progress: JobProgress): void } = {}): Promise<JobReport> {
-    const job = this.jobs().find((candidate) => candidate.name === name);
-    if (!job) {
-      const known = this.jobs().map((candidate) => candidate.name);
-      throw new StrataError('STRATA_CONFIG_INVALID', `no job named "${name}"; ${known.length ? `known jobs: ${known.join(', ')}` : 'no plugin in the config provides jobs'}`);
-    }
-    return job.run({
-      signal: options.signal ?? new AbortController().signal,
-      logger: this.logger.child({ job: name }),
-      clock: this.clock,
-      progress: (progress) => options.onProgress?.(progress),
-    });
+  jobStatus(): JobStatus[] {
+    return this.scheduler.status();
+  }
+
+  runJob(name: string, options: RunJobOptions = {}): Promise<JobReport> {
+    if (this.closing) return Promise.reject(new ClosedError());
+    return this.scheduler.run(name, options);
   }
 }

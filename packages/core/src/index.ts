@@ -90,6 +90,7 @@ export {
   type MonthlyAggregateStore,
   type PartitionVerification,
 } from './lifecycle.js';
+export { JobScheduler, type JobRunRecord, type JobStatus, type RunJobOptions } from './jobScheduler.js';
 export { createLogger, type Logger } from './logger.js';
 export { MetricSchema, createMetricSchema, createMetricValidator, type Metric, type MetricInput } from './metric.js';
 export { definePlugin, isPluginDefinition, type NamedPluginEntry, type PluginDefinition, type PluginEntry } from './plugin.js';
@@ -103,6 +104,7 @@ export type {
   InteractionQuery,
   Job,
   JobContext,
+  JobLock,
   JobProgress,
   JobReport,
   Page,

@@ -5,7 +5,7 @@ import { PluginStartError, PluginTimeoutError, StopError, StrataError, toError }
 import type { EventLimits } from './interaction.js';
 import { orderPlugins } from './pluginOrder.js';
 import { withTimeout } from './timeout.js';
-import type { Job, PluginContribution, Processor, Sink, StorageTier, TierRole } from './types.js';
+import type { Job, JobLock, PluginContribution, Processor, Sink, StorageTier, TierRole } from './types.js';
 
 export interface RegistryEnvironment {
   logger: Logger;
@@ -112,6 +112,10 @@ export class PluginRegistry {
 
   jobs(): Job[] {
     return this.live.flatMap((live) => live.contribution.jobs ?? []);
+  }
+
+  jobLock(): JobLock | undefined {
+    return this.live.find((live) => live.contribution.jobLock)?.contribution.jobLock;
   }
 
   async flush(): Promise<void> {

@@ -207,6 +207,15 @@ export interface Job {
   run(context: JobContext): Promise<JobReport>;
 }
 
+/**
+ * Lets one process at a time run a job across every process sharing the same storage (hot-postgres
+ * contributes one backed by an advisory lock). `acquire` resolves with a release function, or null
+ * when another process holds the lock. A lock held by a process that dies must be released by the backend.
+ */
+export interface JobLock {
+  acquire(jobName: string): Promise<(() => Promise<void>) | null>;
+}
+
 /** What a plugin's setup receives. */
 export interface PluginContext {
   /** The plugin's name, for messages. */
@@ -227,6 +236,8 @@ export interface PluginContribution {
   processors?: Processor[];
   sinks?: Sink[];
   jobs?: Job[];
+  /** Coordinates jobs across processes; the first plugin contributing one provides it. */
+  jobLock?: JobLock;
   /** Called once, in dependency order, after every plugin was set up. Should return quickly. */
   start?(): void | Promise<void>;
   /** Called before shutdown and by `strata.flush()`: push out anything buffered. */
