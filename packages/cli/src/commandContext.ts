@@ -1,4 +1,5 @@
-import { createStrata, type LogLevel, type PluginCatalog, type Strata } from '@strata/core';
+import { userInfo } from 'node:os';
+import { ACCESS_ROLES, createStrata, isAccessRole, type LogLevel, type PluginCatalog, type Principal, type ScopedStrata, type Strata } from '@strata/core';
 import { cliCatalog } from './catalog.js';
 
 /** Somewhere the CLI writes text: `process.stdout`, `process.stderr`, or a test's capture. */
@@ -32,6 +33,8 @@ export interface GlobalOptions {
   config?: string;
   logLevel?: LogLevel;
   debug?: boolean;
+  /** Role to act as (`--as analyst`); default the config's `access.principal`, else admin. */
+  as?: string;
 }
 
 /** What a command action receives besides its own arguments. */
@@ -69,12 +72,39 @@ export function openStrata(context: CommandContext): Promise<Strata> {
   });
 }
 
-/** Runs `work` with a started Strata and closes it on every path; a close failure surfaces only if `work` succeeded. */
-export async function withStrata<T>(context: CommandContext, work: (strata: Strata) => Promise<T>): Promise<T> {
+/**
+ * Who the command acts as: `--as <role>` (named after the OS user), else the config's
+ * `access.principal`, else admin — whoever runs the CLI can read the data files anyway; roles
+ * matter where the CLI runs for someone else (a shared box, a wrapper script with `--as`).
+ */
+export function cliPrincipal(globals: GlobalOptions, configured: Principal | undefined): Principal {
+  const name = `cli:${safeUserName()}`;
+  if (globals.as !== undefined) {
+    if (!isAccessRole(globals.as)) throw new CliError(`--as must be one of ${ACCESS_ROLES.join(', ')}, got ${JSON.stringify(globals.as)}`);
+    return { name, role: globals.as };
+  }
+  return configured ?? { name, role: 'admin' };
+}
+
+function safeUserName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * Runs `work` with a started Strata — and the same Strata as the command's principal, whose every
+ * read, write, export, delete and erase is checked and audited — and closes it on every path; a
+ * close failure surfaces only if `work` succeeded.
+ */
+export async function withStrata<T>(context: CommandContext, work: (strata: Strata, scoped: ScopedStrata) => Promise<T>): Promise<T> {
   const strata = await openStrata(context);
   let result: T;
   try {
-    result = await work(strata);
+    const scoped = strata.as(cliPrincipal(context.globals, strata.config.principal));
+    result = await work(strata, scoped);
   } catch (error) {
     await strata.close().catch((closeError: unknown) => {
       strata.logger.error({ err: closeError }, 'close after a failed command also failed');

@@ -29,17 +29,17 @@ export async function demoCommand(context: CommandContext, options: DemoCommandO
   const json = options.json === true;
   const interruption = watchInterruption(io);
   try {
-    return await withStrata(context, async (strata) => {
+    return await withStrata(context, async (strata, scoped) => {
       const file = join(strata.config.dataDir, 'demo', 'events.jsonl');
       // Spread over the days up to now, so the default report window shows all of it.
       const bytes = await writeWorkload(file, { events, seed, days, start: Date.now() - days * DAY_MS });
       if (!json) writeLine(io.stdout, `Generated ${formatCount(events)} interactions over ${days} days (seed ${seed}): ${file} (${formatBytes(bytes)})\n`);
       if (interruption.received) return 0;
-      const ingest = await ingestInput(strata, openIngestInput(file, io), io, interruption);
+      const ingest = await ingestInput(strata, scoped, openIngestInput(file, io), io, interruption);
       const exitCode = ingestExitCode(ingest);
       const finished = exitCode === 0 || exitCode === 2;
-      const report = finished ? await strata.report({}) : null;
-      const insights = finished && strata.storage('hot')?.insights ? await collectInsights(strata.insights, {}) : undefined;
+      const report = finished ? await scoped.report({}) : null;
+      const insights = finished && strata.storage('hot')?.insights ? await collectInsights(scoped.insights, {}) : undefined;
       if (json) {
         writeJson(io.stdout, { file, ingest, report, ...(insights ? { insights } : {}) });
         return exitCode;

@@ -1,7 +1,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { readLines } from './lineReader.js';
 import { resolve } from 'node:path';
-import type { IngestSummary, Strata } from '@strata/core';
+import type { IngestSummary, ScopedStrata, Strata } from '@strata/core';
 import { CliError, writeJson, writeLine, withStrata, type CommandContext, type CliIo } from './commandContext.js';
 import { formatCount, formatDuration, formatPairs } from './formatTable.js';
 import { SIGNAL_EXIT_CODES, watchInterruption, type Interruption, type StopSignal } from './interruption.js';
@@ -54,13 +54,13 @@ export function openIngestInput(file: string, io: CliIo): IngestInput {
  * large the input is (the core applies back-pressure when the hot tier falls behind). Stops reading
  * when `interruption` fires and still writes everything already accepted.
  */
-export async function ingestInput(strata: Strata, input: IngestInput, io: CliIo, interruption?: Interruption): Promise<IngestReport> {
+export async function ingestInput(strata: Strata, scoped: ScopedStrata, input: IngestInput, io: CliIo, interruption?: Interruption): Promise<IngestReport> {
   const lines = readLines(input.stream as AsyncIterable<Buffer | string>);
   // An interruption stops ingestLines at the next line; returning from the generator then ends the read.
   const progress = createByteProgress(io.stderr, input.size ?? 0, 'ingest');
   let summary: IngestSummary;
   try {
-    summary = await strata.ingestLines(lines, {
+    summary = await scoped.ingestLines(lines, {
       source: input.source,
       signal: interruption?.signal,
       onProgress: ({ lines: count, bytes }) => progress.update(bytes, { lines: count }),
@@ -124,7 +124,7 @@ export async function ingestCommand(context: CommandContext, file: string, optio
   const input = openIngestInput(file, io);
   const interruption = watchInterruption(io);
   try {
-    const report = await withStrata(context, (strata) => ingestInput(strata, input, io, interruption));
+    const report = await withStrata(context, (strata, scoped) => ingestInput(strata, scoped, input, io, interruption));
     printIngestReport(io, report, options.json === true);
     return ingestExitCode(report);
   } finally {

@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, StrataError } from '@strata/core';
 import { CliError, LOG_LEVELS, writeLine, type CliIo, type CommandContext, type GlobalOptions } from './commandContext.js';
 import { demoCommand } from './demoCommand.js';
+import { eraseCommand } from './eraseCommand.js';
 import { ingestCommand } from './ingestCommand.js';
 import { initCommand } from './initCommand.js';
 import { reportCommand } from './reportCommand.js';
@@ -32,6 +33,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('-c, --config <file>', 'config file (default: strata.config.* in the current directory, else the embedded default)')
     .addOption(new Option('--log-level <level>', 'log level of Strata; logs go to stderr (default: warn)').choices(LOG_LEVELS).default(undefined, 'warn'))
     .option('--debug', 'show stack traces of errors')
+    .addOption(new Option('--as <role>', "act as this role: every read, export, delete and erase is checked and audited (default: the config's access.principal, else admin)").choices(['admin', 'analyst', 'developer', 'viewer']))
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({
@@ -88,6 +90,14 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .description('data dir, config, plugins, tier health, row count and dead-letter files')
     .option('--json', 'print the status as JSON')
     .action(run(statusCommand));
+
+  program
+    .command('erase')
+    .description('erase a data subject (a session) from every tier, verify none of it remains, and record it in the audit log')
+    .requiredOption('--session <id>', 'the session id the application sent (pseudonymised the same way as at ingest)')
+    .option('--json', 'print what was removed per tier as JSON')
+    .addHelpText('after', '\nExit codes: 0 erased and verified, 1 rows remain or the erasure failed.')
+    .action(run(eraseCommand));
 
   program
     .command('demo')

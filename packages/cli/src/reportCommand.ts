@@ -293,10 +293,10 @@ export function printReport(io: CliIo, report: Report, json: boolean, insights?:
 
 export async function reportCommand(context: CommandContext, options: ReportCommandOptions): Promise<number> {
   const query = reportQueryFromOptions(options);
-  const { report, insights } = await withStrata(context, async (strata) => ({
-    report: await strata.report(query),
+  const { report, insights } = await withStrata(context, async (strata, scoped) => ({
+    report: await scoped.report(query),
     // A hot tier without rollups (a third-party tier) still gets the plain report.
-    insights: strata.storage('hot')?.insights ? await collectInsights(strata.insights, query) : undefined,
+    insights: strata.storage('hot')?.insights ? await collectInsights(scoped.insights, query) : undefined,
   }));
   printReport(context.io, report, options.json === true, insights);
   return 0;

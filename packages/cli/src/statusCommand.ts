@@ -23,8 +23,8 @@ export interface StatusReport extends StrataStatus {
 }
 
 export async function statusCommand(context: CommandContext, options: StatusCommandOptions): Promise<number> {
-  const report = await withStrata(context, async (strata): Promise<StatusReport> => {
-    const status = await strata.status();
+  const report = await withStrata(context, async (strata, scoped): Promise<StatusReport> => {
+    const status = await scoped.status();
     const hot = strata.storage('hot');
     const interactions = hot ? await hot.countInteractions() : 0;
     return { ...status, interactions, deadLetterFiles: await listDeadLetterFiles(status.deadLetterDir) };

@@ -75,6 +75,13 @@ export interface StrataConfig {
   logLevel?: LogLevel;
   /** One deadline for the whole shutdown, in ms. Default 10,000. */
   shutdownTimeoutMs?: number;
+  access?: {
+    /**
+     * Who the CLI acts as when `--as` is not given: the audit log records `name`, the role decides
+     * what is allowed. Default `{ name: 'cli:<os user>', role: 'admin' }`.
+     */
+    principal?: { name: string; role: 'admin' | 'analyst' | 'developer' | 'viewer' };
+  };
 }
 
 /** Identity function that gives `strata.config.ts` full typing. */
@@ -115,6 +122,8 @@ export interface ResolvedConfig {
   /** The config's `logLevel`, or undefined when it sets none (callers pick their own default). */
   logLevel: LogLevel | undefined;
   shutdownTimeoutMs: number;
+  /** The configured principal for the CLI, when the config names one. */
+  principal: { name: string; role: 'admin' | 'analyst' | 'developer' | 'viewer' } | undefined;
 }
 
 const positiveInt = z.number().int().positive();
@@ -162,6 +171,12 @@ export const StrataConfigSchema = z
       .optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
     shutdownTimeoutMs: positiveInt.optional(),
+    access: z
+      .object({
+        principal: z.object({ name: z.string().min(1), role: z.enum(['admin', 'analyst', 'developer', 'viewer']) }).strict().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -253,6 +268,7 @@ export async function resolveConfig(config: unknown, options: ResolveConfigOptio
     },
     logLevel: raw.logLevel,
     shutdownTimeoutMs: raw.shutdownTimeoutMs ?? 10_000,
+    principal: raw.access?.principal,
   };
 }
 

@@ -7,6 +7,10 @@ import { ClosedError, StopError, StrataError, ValidationError, describeError, fo
 import { IngestPipeline, type IngestTally, type PipelineCounters, type RecordOutcome } from './ingestPipeline.js';
 import { createInteractionValidator } from './interaction.js';
 import { tierInsights, type InsightsProvider } from './insights.js';
+import type { Principal } from './access.js';
+import { AuditLog } from './auditLog.js';
+import { eraseSubject, type ErasureReport, type ErasureRequest } from './erasure.js';
+import { createScopedStrata, type ScopedStrata } from './scopedStrata.js';
 import { JobScheduler, type JobStatus, type RunJobOptions } from './jobScheduler.js';
 import { createLogger } from './logger.js';
 import { PluginRegistry } from './registry.js';
@@ -89,6 +93,15 @@ export interface Strata {
   jobStatus(): JobStatus[];
   /** Runs a job now; fails with STRATA_JOB_BUSY when it is already running (here or, with a job lock, in another process). */
   runJob(name: string, options?: RunJobOptions): Promise<JobReport>;
+  /**
+   * Removes a subject (a session) from every tier that holds per-subject rows, then checks that none
+   * remains. Queued events are written first, so none of the subject's lands after the erasure.
+   */
+  erase(request: ErasureRequest): Promise<ErasureReport>;
+  /** This Strata as `principal` sees it: every path checked against the role and audited (see ScopedStrata). */
+  as(principal: Principal): ScopedStrata;
+  /** Where the audit log is written. */
+  readonly auditDir: string;
 }
 
 const PROGRESS_EVERY_LINES = 5_000;
@@ -128,6 +141,7 @@ export async function createStrata(options: CreateStrataOptions = {}): Promise<S
 class StrataInstance implements Strata {
   private readonly pipeline: IngestPipeline;
   private readonly deadLetters: DeadLetterStore;
+  private readonly auditLog: AuditLog;
   private readonly validate: ReturnType<typeof createInteractionValidator>;
   private closing: Promise<void> | undefined;
   private warnedClosed = false;
@@ -142,6 +156,9 @@ class StrataInstance implements Strata {
   ) {
     this.validate = createInteractionValidator(config.limits, () => clock.now());
     this.deadLetters = new DeadLetterStore(config.dataDir, () => clock.now());
+    const scrubbers = registry.processors().flatMap((processor) => (processor.scrubText ? [processor.scrubText.bind(processor)] : []));
+    if (scrubbers.length > 0) this.deadLetters.setScrubber((text) => scrubbers.reduce((scrubbed, scrub) => scrub(scrubbed), text));
+    this.auditLog = new AuditLog(config.dataDir, () => clock.now());
     this.pipeline = new IngestPipeline(config.pipeline, hot, registry.processors(), registry.sinks(), this.deadLetters, logger, () => clock.now());
   }
 
@@ -219,6 +236,42 @@ class StrataInstance implements Strata {
     await this.pipeline.flush();
     await this.registry.flush();
     await this.deadLetters.flush();
+    await this.auditLog.flush();
+  }
+
+  get auditDir(): string {
+    return this.auditLog.directory;
+  }
+
+  async erase(request: ErasureRequest): Promise<ErasureReport> {
+    if (this.closing) throw new ClosedError();
+    await this.pipeline.flush();
+    const tiers = (['hot', 'warm', 'cold'] as const).flatMap((role) => {
+      const tier = this.registry.storage(role);
+      return tier ? [tier] : [];
+    });
+    return eraseSubject(request, tiers, this.registry.processors());
+  }
+
+  as(principal: Principal): ScopedStrata {
+    const owner = this;
+    return createScopedStrata(
+      {
+        get insights() {
+          return owner.insights;
+        },
+        report: (query) => owner.report(query),
+        status: () => owner.status(),
+        record: (event) => owner.record(event),
+        recordStrict: (event) => owner.recordStrict(event),
+        ingestLines: (lines, options) => owner.ingestLines(lines, options),
+        erase: (request) => owner.erase(request),
+        runJob: (name, options) => owner.runJob(name, options),
+        hotTier: () => owner.hot,
+      },
+      principal,
+      this.auditLog,
+    );
   }
 
   close(): Promise<void> {
@@ -245,6 +298,7 @@ class StrataInstance implements Strata {
     );
     await attempt(() => this.registry.stop(Math.max(0, deadline - this.clock.now())));
     await attempt(() => this.deadLetters.flush());
+    await attempt(() => this.auditLog.flush());
     if (errors.length > 0) throw new StopError(errors);
   }
 

@@ -90,6 +90,22 @@ export {
   type MonthlyAggregateStore,
   type PartitionVerification,
 } from './lifecycle.js';
+export {
+  ACCESS_ROLES,
+  AccessDeniedError,
+  OPERATIONS,
+  OPERATION_PERMISSIONS,
+  ROLE_PERMISSIONS,
+  isAccessRole,
+  missingPermissions,
+  type AccessRole,
+  type Operation,
+  type Permission,
+  type Principal,
+} from './access.js';
+export { AuditLog, type AuditEntry } from './auditLog.js';
+export { eraseSubject, storedSessionIds, type ErasureReport, type ErasureRequest, type TierErasure } from './erasure.js';
+export { createScopedStrata, validatePrincipal, type ScopedStrata } from './scopedStrata.js';
 export { JobScheduler, type JobRunRecord, type JobStatus, type RunJobOptions } from './jobScheduler.js';
 export { createLogger, type Logger } from './logger.js';
 export { MetricSchema, createMetricSchema, createMetricValidator, type Metric, type MetricInput } from './metric.js';

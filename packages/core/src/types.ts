@@ -165,6 +165,16 @@ export interface ProcessorResult {
 export interface Processor {
   readonly name: string;
   process(batch: Interaction[]): ProcessorResult | Promise<ProcessorResult>;
+  /**
+   * Applied to text Strata writes outside the tiers — dead-letter lines, their reasons and issues —
+   * so a rejected event leaves no personal data behind (a PII scrubber implements it).
+   */
+  scrubText?(text: string): string;
+  /**
+   * The forms a session id takes once stored (its pseudonyms under the current and previous keys),
+   * so erasure can find a subject by the id the application knows.
+   */
+  storedSessionIds?(sessionId: string): string[] | Promise<string[]>;
 }
 
 /**

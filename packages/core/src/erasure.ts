@@ -1,0 +1,74 @@
+import { StrataError, describeError } from './errors.js';
+import type { Processor, StorageTier, TierRole } from './types.js';
+
+/** A data subject to erase. Today a subject is a session; the id is the one the application sent. */
+export interface ErasureRequest {
+  sessionId: string;
+}
+
+export interface TierErasure {
+  tier: string;
+  role: TierRole;
+  /** False when the tier keeps no per-subject rows it could erase (warm aggregates hold no identifiers). */
+  supported: boolean;
+  removed: number;
+  /** Rows of the subject found after erasing (the follow-up check); null when the tier cannot be queried by session. */
+  remaining: number | null;
+}
+
+export interface ErasureReport {
+  /** The stored forms searched for (pseudonyms when a privacy processor is configured), never the raw id when it is pseudonymised. */
+  storedIds: string[];
+  tiers: TierErasure[];
+  /** Sum of `removed`. */
+  removed: number;
+  /** True when the follow-up check found no row of the subject in any tier that can be queried. */
+  verified: boolean;
+}
+
+/** The ids to look for in storage: the id as given (it may already be a stored pseudonym) and every form the processors map it to. */
+export async function storedSessionIds(sessionId: string, processors: readonly Processor[]): Promise<string[]> {
+  const ids = new Set<string>();
+  let mapped = false;
+  for (const processor of processors) {
+    if (!processor.storedSessionIds) continue;
+    mapped = true;
+    for (const id of await processor.storedSessionIds(sessionId)) ids.add(id);
+  }
+  // Without a pseudonymising processor the stored id is the id itself; with one, the given id is
+  // still searched in case the caller passed a stored pseudonym (read off a dashboard).
+  ids.add(sessionId);
+  return mapped ? [...ids] : [sessionId];
+}
+
+/** Erases a subject from every tier, then checks that no row of it remains. */
+export async function eraseSubject(request: ErasureRequest, tiers: readonly StorageTier[], processors: readonly Processor[]): Promise<ErasureReport> {
+  if (typeof request.sessionId !== 'string' || request.sessionId.trim() === '') {
+    throw new StrataError('STRATA_VALIDATION_FAILED', 'erase: sessionId must be a non-empty string');
+  }
+  const ids = await storedSessionIds(request.sessionId, processors);
+  const results: TierErasure[] = [];
+  for (const tier of tiers) {
+    if (!tier.eraseSession) {
+      results.push({ tier: tier.name, role: tier.role, supported: false, removed: 0, remaining: null });
+      continue;
+    }
+    let removed = 0;
+    for (const id of ids) {
+      try {
+        removed += await tier.eraseSession(id);
+      } catch (error) {
+        throw new StrataError('STRATA_STORAGE_FAILED', `erase: ${tier.name} (${tier.role}) failed after removing ${removed} row(s): ${describeError(error)}; run the erasure again, it is safe to repeat`, { cause: error });
+      }
+    }
+    let remaining = 0;
+    for (const id of ids) remaining += (await tier.queryInteractions({ sessionId: id, limit: 1 })).items.length;
+    results.push({ tier: tier.name, role: tier.role, supported: true, removed, remaining });
+  }
+  return {
+    storedIds: ids,
+    tiers: results,
+    removed: results.reduce((sum, tier) => sum + tier.removed, 0),
+    verified: results.every((tier) => tier.remaining === null || tier.remaining === 0),
+  };
+}
