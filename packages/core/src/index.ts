@@ -80,6 +80,14 @@ export {
   type ValidationResult,
 } from './interaction.js';
 export {
+  LAYERED_DEFAULT_LIMIT,
+  LAYERED_MAX_LIMIT,
+  contentPerformanceScore,
+  layerInsights,
+  trendingScoreOf,
+  type CountedContentEffectiveness,
+} from './layeredInsights.js';
+export {
   InteractionDigest,
   interactionLine,
   monthOf,
@@ -121,6 +129,8 @@ export type {
   Job,
   JobContext,
   JobLock,
+  MetricReading,
+  MetricSource,
   JobProgress,
   JobReport,
   Page,

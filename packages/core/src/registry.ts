@@ -5,7 +5,7 @@ import { PluginStartError, PluginTimeoutError, StopError, StrataError, toError }
 import type { EventLimits } from './interaction.js';
 import { orderPlugins } from './pluginOrder.js';
 import { withTimeout } from './timeout.js';
-import type { Job, JobLock, PluginContribution, Processor, Sink, StorageTier, TierRole } from './types.js';
+import type { Job, JobLock, MetricSource, PluginContribution, Processor, Sink, StorageTier, TierRole } from './types.js';
 
 export interface RegistryEnvironment {
   logger: Logger;
@@ -55,6 +55,8 @@ export class PluginRegistry {
           clock: this.environment.clock,
           limits: this.environment.limits,
           storage: (role: TierRole) => this.storage(role),
+          metricSources: () => this.metricSources(),
+          contributions: <T,>(key: string) => this.contributions<T>(key),
         };
         let contribution: PluginContribution;
         try {
@@ -112,6 +114,14 @@ export class PluginRegistry {
 
   jobs(): Job[] {
     return this.live.flatMap((live) => live.contribution.jobs ?? []);
+  }
+
+  metricSources(): MetricSource[] {
+    return this.live.flatMap((live) => live.contribution.metricSources ?? []);
+  }
+
+  contributions<T>(key: string): T[] {
+    return this.live.flatMap((live) => (live.contribution.extensions?.[key] ?? []) as T[]);
   }
 
   jobLock(): JobLock | undefined {

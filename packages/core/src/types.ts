@@ -226,6 +226,26 @@ export interface JobLock {
   acquire(jobName: string): Promise<(() => Promise<void>) | null>;
 }
 
+/** One observed value of a named metric, e.g. `quality.freshness_seconds` or `system.queue_depth`. */
+export interface MetricReading {
+  name: string;
+  value: number;
+  unit?: string;
+  /** Dimensions that tell series apart (`{ check: 'completeness', table: 'user_interactions' }`). */
+  labels?: Record<string, string>;
+  /** Epoch ms the value describes. */
+  at: number;
+}
+
+/**
+ * Something that can be read for current metric values: the system monitor, the insights-derived
+ * figures, quality results. Alert rules evaluate over every source's readings.
+ */
+export interface MetricSource {
+  readonly name: string;
+  read(options: { now: number; signal?: AbortSignal }): Promise<MetricReading[]>;
+}
+
 /** What a plugin's setup receives. */
 export interface PluginContext {
   /** The plugin's name, for messages. */
@@ -238,6 +258,10 @@ export interface PluginContext {
   readonly limits: EventLimits;
   /** Storage tiers contributed by plugins set up earlier (dependencies come first). */
   storage(role: TierRole): StorageTier | undefined;
+  /** Every metric source contributed by any plugin; call it when reading (after start), not in setup. */
+  metricSources(): MetricSource[];
+  /** Contributions of type `T` under `key` from every plugin (e.g. `alertNotifiers`); call it after start. */
+  contributions<T>(key: string): T[];
 }
 
 /** What a plugin contributes. Every part is optional. */
@@ -246,6 +270,13 @@ export interface PluginContribution {
   processors?: Processor[];
   sinks?: Sink[];
   jobs?: Job[];
+  /** Metric values others can alert on (quality results, system monitor). */
+  metricSources?: MetricSource[];
+  /**
+   * Other plugin-to-plugin contributions by key, read with `PluginContext.contributions(key)`
+   * (the alerts plugin reads `alertNotifiers`), so a third party can add one without a core change.
+   */
+  extensions?: Record<string, unknown[]>;
   /** Coordinates jobs across processes; the first plugin contributing one provides it. */
   jobLock?: JobLock;
   /** Called once, in dependency order, after every plugin was set up. Should return quickly. */
