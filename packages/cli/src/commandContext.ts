@@ -69,6 +69,7 @@ export function openStrata(context: CommandContext): Promise<Strata> {
     defaultLogLevel: 'warn',
     // A command is short-lived; its jobs run only when asked (`strata jobs run`).
     scheduleJobs: false,
+    monitor: false,
   });
 }
 

@@ -75,6 +75,17 @@ export interface StrataConfig {
   logLevel?: LogLevel;
   /** One deadline for the whole shutdown, in ms. Default 10,000. */
   shutdownTimeoutMs?: number;
+  /** The system monitor: the core's own metrics sampled into `system_performance`. */
+  monitor?: {
+    /** Default true (createStrata's `monitor: false` and the CLI turn it off). */
+    enabled?: boolean;
+    /** Sampling interval in ms, at least 1,000. Default 60,000. */
+    intervalMs?: number;
+    /** A session counts as concurrent while its last event is at most this old, in ms. Default 300,000. */
+    activeSessionWindowMs?: number;
+    /** Window of the `insights.*` figures (success rate, response time) alert rules read, in ms. Default 900,000. */
+    insightsWindowMs?: number;
+  };
   access?: {
     /**
      * Who the CLI acts as when `--as` is not given: the audit log records `name`, the role decides
@@ -122,6 +133,7 @@ export interface ResolvedConfig {
   /** The config's `logLevel`, or undefined when it sets none (callers pick their own default). */
   logLevel: LogLevel | undefined;
   shutdownTimeoutMs: number;
+  monitor: { enabled: boolean; intervalMs: number; activeSessionWindowMs: number; insightsWindowMs: number };
   /** The configured principal for the CLI, when the config names one. */
   principal: { name: string; role: 'admin' | 'analyst' | 'developer' | 'viewer' } | undefined;
 }
@@ -171,6 +183,15 @@ export const StrataConfigSchema = z
       .optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
     shutdownTimeoutMs: positiveInt.optional(),
+    monitor: z
+      .object({
+        enabled: z.boolean().optional(),
+        intervalMs: z.number().int().min(1_000).optional(),
+        activeSessionWindowMs: positiveInt.optional(),
+        insightsWindowMs: z.number().int().min(60_000).optional(),
+      })
+      .strict()
+      .optional(),
     access: z
       .object({
         principal: z.object({ name: z.string().min(1), role: z.enum(['admin', 'analyst', 'developer', 'viewer']) }).strict().optional(),
@@ -269,6 +290,12 @@ export async function resolveConfig(config: unknown, options: ResolveConfigOptio
     logLevel: raw.logLevel,
     shutdownTimeoutMs: raw.shutdownTimeoutMs ?? 10_000,
     principal: raw.access?.principal,
+    monitor: {
+      enabled: raw.monitor?.enabled ?? true,
+      intervalMs: raw.monitor?.intervalMs ?? 60_000,
+      activeSessionWindowMs: raw.monitor?.activeSessionWindowMs ?? 300_000,
+      insightsWindowMs: raw.monitor?.insightsWindowMs ?? 900_000,
+    },
   };
 }
 

@@ -12,10 +12,12 @@ import { AuditLog } from './auditLog.js';
 import { eraseSubject, type ErasureReport, type ErasureRequest } from './erasure.js';
 import { createScopedStrata, type ScopedStrata } from './scopedStrata.js';
 import { JobScheduler, type JobStatus, type RunJobOptions } from './jobScheduler.js';
+import { insightsMetricSource } from './insightsMetrics.js';
 import { createLogger } from './logger.js';
+import { SystemMonitor } from './systemMonitor.js';
 import { PluginRegistry } from './registry.js';
 import { withTimeout } from './timeout.js';
-import type { Job, JobReport, Report, ReportQuery, StorageTier, TierHealth, TierRole } from './types.js';
+import type { Job, JobReport, MetricReading, MetricSource, Report, ReportQuery, StorageTier, TierHealth, TierRole } from './types.js';
 
 export interface CreateStrataOptions {
   /** An inline config; when given, no config file is read. */
@@ -39,6 +41,8 @@ export interface CreateStrataOptions {
    * gets its daily jobs without a separate cron. The CLI turns it off; `runJob` works either way.
    */
   scheduleJobs?: boolean;
+  /** Sample the core's own metrics into `system_performance` on the config's interval. Default: the config's `monitor.enabled` (true). The CLI turns it off. */
+  monitor?: boolean;
 }
 
 export interface IngestLinesOptions {
@@ -102,6 +106,10 @@ export interface Strata {
   as(principal: Principal): ScopedStrata;
   /** Where the audit log is written. */
   readonly auditDir: string;
+  /** Every metric source: the system monitor (`system.*`), the insights figures (`insights.*`) and the plugins' (`quality.*`…). */
+  metricSources(): MetricSource[];
+  /** Samples the system monitor now and stores the sample in `system_performance` (it also runs on the config's interval). */
+  sampleSystemMetrics(): Promise<MetricReading[]>;
 }
 
 const PROGRESS_EVERY_LINES = 5_000;
@@ -135,13 +143,17 @@ export async function createStrata(options: CreateStrataOptions = {}): Promise<S
     throw error;
   }
   if (options.scheduleJobs ?? true) scheduler.start();
-  return new StrataInstance(config, logger, clock, registry, hot, scheduler);
+  const instance = new StrataInstance(config, logger, clock, registry, hot, scheduler);
+  if (options.monitor ?? config.monitor.enabled) instance.startMonitor();
+  return instance;
 }
 
 class StrataInstance implements Strata {
   private readonly pipeline: IngestPipeline;
   private readonly deadLetters: DeadLetterStore;
   private readonly auditLog: AuditLog;
+  /** The core's own metrics; sampled only after `startMonitor`. */
+  readonly monitor: SystemMonitor;
   private readonly validate: ReturnType<typeof createInteractionValidator>;
   private closing: Promise<void> | undefined;
   private warnedClosed = false;
@@ -159,7 +171,21 @@ class StrataInstance implements Strata {
     const scrubbers = registry.processors().flatMap((processor) => (processor.scrubText ? [processor.scrubText.bind(processor)] : []));
     if (scrubbers.length > 0) this.deadLetters.setScrubber((text) => scrubbers.reduce((scrubbed, scrub) => scrub(scrubbed), text));
     this.auditLog = new AuditLog(config.dataDir, () => clock.now());
-    this.pipeline = new IngestPipeline(config.pipeline, hot, registry.processors(), registry.sinks(), this.deadLetters, logger, () => clock.now());
+    this.monitor = new SystemMonitor(
+      {
+        counters: () => this.pipeline.counters(),
+        tiers: () => (['hot', 'warm', 'cold'] as const).flatMap((role) => registry.storage(role) ?? []),
+        hot,
+        now: () => clock.now(),
+        logger: logger.child({ component: 'system-monitor' }),
+      },
+      { intervalMs: config.monitor.intervalMs, activeSessionWindowMs: config.monitor.activeSessionWindowMs, maxTrackedSessions: 100_000 },
+    );
+    this.pipeline = new IngestPipeline(config.pipeline, hot, registry.processors(), registry.sinks(), this.deadLetters, logger, () => clock.now(), (events) =>
+      this.monitor.observe(events),
+    );
+    registry.addMetricSource(this.monitor);
+    registry.addMetricSource(insightsMetricSource(() => this.insights, config.monitor.insightsWindowMs, () => clock.now()));
   }
 
   record(event: unknown): boolean {
@@ -239,6 +265,19 @@ class StrataInstance implements Strata {
     await this.auditLog.flush();
   }
 
+  sampleSystemMetrics(): Promise<MetricReading[]> {
+    return this.monitor.sampleAndStore();
+  }
+
+  startMonitor(): void {
+    this.monitor.start();
+  }
+
+  /** Every metric source: the core's (system monitor, insights figures) and the plugins'. */
+  metricSources(): MetricSource[] {
+    return this.registry.metricSources();
+  }
+
   get auditDir(): string {
     return this.auditLog.directory;
   }
@@ -290,6 +329,7 @@ class StrataInstance implements Strata {
         else errors.push(toError(error));
       }
     };
+    this.monitor.stop();
     await attempt(() => this.scheduler.stop(Math.max(0, deadline - this.clock.now())));
     await attempt(() => this.pipeline.close(deadline));
     // A plugin whose flush hangs must not hold shutdown past its deadline; stop still runs after it.

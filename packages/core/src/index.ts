@@ -80,14 +80,6 @@ export {
   type ValidationResult,
 } from './interaction.js';
 export {
-  LAYERED_DEFAULT_LIMIT,
-  LAYERED_MAX_LIMIT,
-  contentPerformanceScore,
-  layerInsights,
-  trendingScoreOf,
-  type CountedContentEffectiveness,
-} from './layeredInsights.js';
-export {
   InteractionDigest,
   interactionLine,
   monthOf,
@@ -115,6 +107,8 @@ export { AuditLog, type AuditEntry } from './auditLog.js';
 export { eraseSubject, storedSessionIds, type ErasureReport, type ErasureRequest, type TierErasure } from './erasure.js';
 export { createScopedStrata, validatePrincipal, type ScopedStrata } from './scopedStrata.js';
 export { JobScheduler, type JobRunRecord, type JobStatus, type RunJobOptions } from './jobScheduler.js';
+export { insightsMetricSource } from './insightsMetrics.js';
+export { DEFAULT_SYSTEM_MONITOR_OPTIONS, SystemMonitor, type SystemMonitorOptions, type SystemMonitorSources } from './systemMonitor.js';
 export { createLogger, type Logger } from './logger.js';
 export { MetricSchema, createMetricSchema, createMetricValidator, type Metric, type MetricInput } from './metric.js';
 export { definePlugin, isPluginDefinition, type NamedPluginEntry, type PluginDefinition, type PluginEntry } from './plugin.js';

@@ -81,6 +81,8 @@ export class IngestPipeline {
     private readonly deadLetters: DeadLetterStore,
     private readonly logger: Logger,
     private readonly now: () => number,
+    /** Called with each batch's newly stored events after the commit (the system monitor counts sessions). */
+    private readonly onCommitted?: (events: readonly Interaction[]) => void,
   ) {
     this.channels = sinks.map(
       (sink) => new SinkChannel(sink, { ...options.sinkDefaults, ...options.sinks[sink.name] }, logger.child({ sink: sink.name }), now),
@@ -326,6 +328,7 @@ export class IngestPipeline {
         for (const entry of repeats) this.settle(entry, 'duplicate');
         const stored = duplicateIds ? events.filter((event) => !duplicateIds.has(event.eventId)) : events;
         for (const channel of this.channels) channel.enqueue(stored);
+        this.onCommitted?.(stored);
         return;
       } catch (error) {
         lastError = error;

@@ -116,8 +116,15 @@ export class PluginRegistry {
     return this.live.flatMap((live) => live.contribution.jobs ?? []);
   }
 
+  private readonly coreMetricSources: MetricSource[] = [];
+
+  /** Sources the core itself provides (system monitor, insights figures), listed before the plugins'. */
+  addMetricSource(source: MetricSource): void {
+    this.coreMetricSources.push(source);
+  }
+
   metricSources(): MetricSource[] {
-    return this.live.flatMap((live) => live.contribution.metricSources ?? []);
+    return [...this.coreMetricSources, ...this.live.flatMap((live) => live.contribution.metricSources ?? [])];
   }
 
   contributions<T>(key: string): T[] {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createStrata } from '@strata/core';
 import { generateWorkload } from '@strata/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { hotSqlitePlugin } from '../src/index.js';
+import { HotSqliteTier, hotSqlitePlugin } from '../src/index.js';
 
 let directory: string;
 beforeEach(() => {
@@ -63,5 +63,33 @@ describe('hot-sqlite under createStrata', () => {
     expect(await strata.recordStrict(event)).toEqual({ eventId: event!.eventId, status: 'duplicate' });
     expect(strata.metrics()).toMatchObject({ accepted: 2, stored: 1, duplicates: 1 });
     await strata.close();
+  });
+});
+
+describe('system monitor on hot-sqlite', () => {
+  it('stores samples in system_performance and reads insights figures from the rollups', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hot-sqlite-monitor-'));
+    const strata = await createStrata({ config: { plugins: ['hot-sqlite'] }, dataDir, logLevel: 'silent', monitor: false });
+    try {
+      const now = Date.now();
+      for (let index = 0; index < 20; index += 1) {
+        strata.record({ eventId: `m${index}`, sessionId: `s${index % 4}`, timestamp: new Date(now - index * 1_000).toISOString(), userRole: 'student', query: 'q', queryType: 'technical', responseTime: index < 10 ? 2 : 4, success: index % 5 !== 0 });
+      }
+      await strata.flush();
+      const readings = await strata.sampleSystemMetrics();
+      expect(readings.find((reading) => reading.name === 'system.concurrent_sessions')?.value).toBe(4);
+      const tier = strata.storage('hot') as HotSqliteTier;
+      const stored = tier.database.prepare("SELECT COUNT(*) AS n FROM system_performance WHERE component = 'strata'").get() as { n: number };
+      expect(stored.n).toBe(readings.length);
+      const insights = await strata.metricSources().find((source) => source.name === 'insights')!.read({ now });
+      const value = (name: string) => insights.find((reading) => reading.name === name)?.value;
+      expect(value('insights.interactions')).toBe(20);
+      expect(value('insights.success_rate')).toBeCloseTo(0.8);
+      expect(value('insights.error_rate')).toBeCloseTo(0.2);
+      expect(value('insights.avg_response_time_seconds')).toBeCloseTo(3, 1);
+    } finally {
+      await strata.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
