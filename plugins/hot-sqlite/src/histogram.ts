@@ -149,3 +149,15 @@ function pushVarint(bytes: number[], value: number): void {
   }
   bytes.push(rest);
 }
+
+/** `a` minus `b`, encoded (bins that reach zero are dropped): removes a known contribution from a merged histogram. */
+export function subtractHistogram(a: Uint8Array, b: Uint8Array): Buffer {
+  const counts = new Map<number, number>();
+  forEachHistogramBin(a, (bin, count) => counts.set(bin, count));
+  forEachHistogramBin(b, (bin, count) => {
+    const left = (counts.get(bin) ?? 0) - count;
+    if (left > 0) counts.set(bin, left);
+    else counts.delete(bin);
+  });
+  return encodeHistogram(counts);
+}

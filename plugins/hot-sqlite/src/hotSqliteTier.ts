@@ -29,6 +29,7 @@ import { buildReport } from './report.js';
 import { StatementCache } from './statementCache.js';
 import { backupSqliteFile } from './sqliteBackup.js';
 import * as lifecycle from './tierLifecycle.js';
+import { eraseSessionWithRollups } from './sessionErasure.js';
 
 export type SynchronousMode = 'NORMAL' | 'FULL';
 
@@ -73,6 +74,7 @@ export class HotSqliteTier implements StorageTier {
   private readonly writeMetricBatch: MetricWriter | undefined;
   private readonly writerThread: WriterThread | undefined;
   private readonly statementCache: StatementCache;
+  private readonly conversionDepth: number;
   private closed = false;
 
   private constructor(options: HotSqliteTierOptions) {
@@ -100,6 +102,7 @@ export class HotSqliteTier implements StorageTier {
       throw new StorageError(`${NAME}: cannot prepare ${options.file}: ${describeError(error)}`, { cause: error });
     }
     const conversionDepth = options.conversionDepth ?? DEFAULT_CONVERSION_DEPTH;
+    this.conversionDepth = conversionDepth;
     if (options.writer === 'thread') {
       this.writerThread = new WriterThread({
         file: options.file,
@@ -234,19 +237,13 @@ export class HotSqliteTier implements StorageTier {
   }
 
   /**
-   * Deletes the session's interactions and its `session_analytics` row; returns interactions removed.
-   * Rollups (counts and sums per bucket, question and content item) are history and stay as they were.
+   * Erases the session: its interactions, its `session_analytics` row and its contribution to every
+   * rollup, in one transaction (see sessionErasure.ts); returns interactions removed.
    */
   async eraseSession(sessionId: string): Promise<number> {
     this.assertOpen();
-    const interactions = this.statement('erase-session', 'DELETE FROM user_interactions WHERE session_id = ?');
-    const analytics = this.statement('erase-session-analytics', 'DELETE FROM session_analytics WHERE session_id = ?');
     try {
-      return this.db.transaction(() => {
-        const removed = interactions.run(sessionId).changes;
-        analytics.run(sessionId);
-        return removed;
-      }).immediate();
+      return eraseSessionWithRollups(this.db, sessionId, { conversionDepth: this.conversionDepth });
     } catch (error) {
       throw this.wrapWriteError(error, 'erasing a session');
     }

@@ -83,7 +83,7 @@ describe('retention policies', () => {
 describe('deleteMetrics', () => {
   it('removes raw samples in the range and keeps their rollups', async () => {
     const tier = HotSqliteTier.open({ file: join(directory, 'c.db') });
-    const samples = Array.from({ length: 7_000 }, (_, index) => ({ timestamp: START + index * 60_000, name: 'queue_depth', value: index % 50 }));
+    const samples = Array.from({ length: 7_000 }, (_, index) => ({ timestamp: START + index * 60_000, name: 'queue_depth', value: index % 50, unit: null, component: null }));
     await tier.writeMetrics(samples);
     const db = tier.database;
     const rolled = count(db, 'SELECT SUM(samples) AS n FROM metric_rollup_day');
