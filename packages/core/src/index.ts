@@ -1,3 +1,4 @@
+export type { CacheStats, CacheStore } from './cache.js';
 export { systemClock, type Clock } from './clock.js';
 export {
   BUILT_IN_PLUGINS,

@@ -5,6 +5,7 @@ import { PluginStartError, PluginTimeoutError, StopError, StrataError, toError }
 import type { EventLimits } from './interaction.js';
 import { orderPlugins } from './pluginOrder.js';
 import { withTimeout } from './timeout.js';
+import type { CacheStore } from './cache.js';
 import type { Job, JobLock, MetricSource, PluginContribution, Processor, Sink, StorageTier, TierRole } from './types.js';
 
 export interface RegistryEnvironment {
@@ -129,6 +130,10 @@ export class PluginRegistry {
 
   contributions<T>(key: string): T[] {
     return this.live.flatMap((live) => (live.contribution.extensions?.[key] ?? []) as T[]);
+  }
+
+  cache(): CacheStore | undefined {
+    return this.live.find((live) => live.contribution.cache)?.contribution.cache;
   }
 
   jobLock(): JobLock | undefined {

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { CacheStore } from './cache.js';
 import type { Clock } from './clock.js';
 import type { InsightsProvider } from './insights.js';
 import type { EventLimits, Interaction } from './interaction.js';
@@ -270,6 +271,8 @@ export interface PluginContribution {
   processors?: Processor[];
   sinks?: Sink[];
   jobs?: Job[];
+  /** Where insights answers are cached; the first plugin contributing one provides it. */
+  cache?: CacheStore;
   /** Metric values others can alert on (quality results, system monitor). */
   metricSources?: MetricSource[];
   /**
