@@ -1,3 +1,4 @@
+export { describeArchiveConformance, type ArchiveConformanceOptions } from './archiveConformance.js';
 export { createFakeClock, type FakeClock } from './fakeClock.js';
 export { createRandom, type Random } from './random.js';
 export { describeStorageTierConformance, sampleInteractions, type StorageTierConformanceOptions } from './storageTierConformance.js';
