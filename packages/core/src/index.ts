@@ -81,6 +81,14 @@ export {
   type ValidationResult,
 } from './interaction.js';
 export {
+  LAYERED_DEFAULT_LIMIT,
+  LAYERED_MAX_LIMIT,
+  contentPerformanceScore,
+  layerInsights,
+  trendingScoreOf,
+  type CountedContentEffectiveness,
+} from './layeredInsights.js';
+export {
   InteractionDigest,
   interactionLine,
   monthOf,

@@ -1,1 +1,11 @@
-export {};
+export { prepareAggregateWriter, type AggregateWriter, type AppliedSource } from './aggregateWriter.js';
+export { prepareBaselineReader, prepareBaselineRefresh, type BaselineQuery, type PerformanceBaseline } from './baselines.js';
+export { prepareBusinessDaysReader, type BusinessDaysQuery, type WarmBusinessDay } from './businessDays.js';
+export { DiskFullError } from './errors.js';
+export { HistoricalSqliteTier, type HistoricalSqliteTierOptions, type SynchronousMode } from './historicalSqliteTier.js';
+export { HistoricalSqliteOptionsSchema, historicalSqlitePlugin, type HistoricalSqliteOptions } from './historicalSqlitePlugin.js';
+export { HISTORICAL_SQLITE_MIGRATIONS } from './migrations.js';
+export { MonthlyAggregation } from './monthlyAggregation.js';
+export { SqliteMonthlyAggregates } from './monthlyAggregates.js';
+export { HistoricalSqliteInsights } from './warmInsights.js';
+export { historicalSqlitePlugin as default } from './historicalSqlitePlugin.js';
