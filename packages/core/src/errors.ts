@@ -126,6 +126,19 @@ export class StorageError extends StrataError {
 }
 
 /**
+ * The disk (or a database's size limit, such as SQLite's `max_page_count`) filled up during a write.
+ * Nothing of the write was kept; the same call succeeds once space is available.
+ */
+export class DiskFullError extends StrataError {
+  readonly file: string;
+
+  constructor(file: string, message: string, options: StrataErrorOptions = {}) {
+    super('STRATA_DISK_FULL', message, options);
+    this.file = file;
+  }
+}
+
+/**
  * Thrown by a sink when delivery may succeed later (network blip, busy server).
  * `retryAfterMs`, when given, is the delay before the next attempt.
  */

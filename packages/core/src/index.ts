@@ -35,6 +35,7 @@ export { parseDuration, requireDuration } from './duration.js';
 export {
   ClosedError,
   ConfigError,
+  DiskFullError,
   PermanentError,
   PluginStartError,
   PluginTimeoutError,

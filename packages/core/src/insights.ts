@@ -76,6 +76,8 @@ export interface ContentEffectiveness {
   accesses: number;
   /** Mean of the relevance scores reported with it; null when none was. */
   avgRelevance: number | null;
+  /** Uses that reported a relevance score: the weight of `avgRelevance` when answers are merged. */
+  relevanceCount: number;
   /** Share of the answers using it that succeeded. */
   successRate: number;
   /** The tier's documented effectiveness score, from 0 to 1. */

@@ -1,17 +1,7 @@
-import { StorageError, StrataError, describeError } from '@strata/core';
+import { DiskFullError, StorageError, StrataError, describeError } from '@strata/core';
 
-/**
- * The disk (or the database's size limit, `PRAGMA max_page_count`) filled up during a write.
- * Nothing of the write was kept; the same call succeeds once space is available.
- */
-export class DiskFullError extends StrataError {
-  readonly file: string;
-
-  constructor(file: string, message: string, options: { cause?: unknown } = {}) {
-    super('STRATA_DISK_FULL', message, options);
-    this.file = file;
-  }
-}
+// The disk-full error is the core's, so every tier reports a full disk with the same code and class.
+export { DiskFullError } from '@strata/core';
 
 const NAME = 'historical-sqlite';
 

@@ -2,7 +2,9 @@ import { mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import {
+  DiskFullError,
   StorageError,
+  StrataError,
   describeError,
   type Interaction,
   type InteractionQuery,
@@ -401,10 +403,10 @@ export class HotSqliteTier implements StorageTier {
   }
 
   /** `what` completes "while …": `writing 10 interaction(s)`, `deleting interactions`. */
-  private wrapWriteError(error: unknown, what: string): StorageError {
+  private wrapWriteError(error: unknown, what: string): StrataError {
     const code = (error as { code?: string }).code ?? '';
     if (code === 'SQLITE_FULL') {
-      return new StorageError(`${NAME}: the disk (or the database size limit) is full while ${what} to ${this.file}; nothing of this batch was stored; free space and the events will be retried`, { cause: error });
+      return new DiskFullError(this.file, `${NAME}: the disk (or the database size limit) is full while ${what} to ${this.file}; nothing of this batch was stored; free space and the events will be retried`, { cause: error });
     }
     if (code.startsWith('SQLITE_READONLY')) {
       return new StorageError(`${NAME}: ${this.file} is read-only while ${what}; make it writable or set dataDir to a writable folder`, { cause: error });

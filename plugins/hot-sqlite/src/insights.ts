@@ -236,6 +236,7 @@ export class HotSqliteInsights implements InsightsProvider {
         contentId: row.content_id,
         accesses: row.accesses,
         avgRelevance: row.relevance_count > 0 ? row.relevance_micro_sum / 1e6 / row.relevance_count : null,
+        relevanceCount: row.relevance_count,
         successRate: row.successes / row.accesses,
         performanceScore: row.score,
         roles: rankedKeys(row.roles),

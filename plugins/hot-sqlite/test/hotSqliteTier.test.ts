@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { StorageError, normalizeQuery } from '@strata/core';
+import { DiskFullError, StorageError, normalizeQuery } from '@strata/core';
 import { sampleInteractions } from '@strata/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HISTOGRAM_RELATIVE_ERROR, HOT_SQLITE_MIGRATIONS, HotSqliteTier, SchemaMigrator } from '../src/index.js';
@@ -49,7 +49,8 @@ describe('opening', () => {
     const pages = tier.database.pragma('page_count', { simple: true }) as number;
     tier.database.pragma(`max_page_count = ${pages + 2}`);
     const error = await tier.writeInteractions(sampleInteractions(2_000, 2)).catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(StorageError);
+    expect(error).toBeInstanceOf(DiskFullError);
+    expect((error as DiskFullError).code).toBe('STRATA_DISK_FULL');
     expect((error as Error).message).toMatch(/full.*nothing of this batch was stored/);
     expect(await tier.countInteractions()).toBe(10);
     tier.database.pragma('max_page_count = 1073741823');
