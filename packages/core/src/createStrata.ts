@@ -7,6 +7,7 @@ import { ClosedError, StopError, StrataError, ValidationError, describeError, fo
 import { IngestPipeline, type IngestTally, type PipelineCounters, type RecordOutcome } from './ingestPipeline.js';
 import { createInteractionValidator } from './interaction.js';
 import { tierInsights, type InsightsProvider } from './insights.js';
+import { layerInsights } from './layeredInsights.js';
 import type { Principal } from './access.js';
 import { AuditLog } from './auditLog.js';
 import { eraseSubject, type ErasureReport, type ErasureRequest } from './erasure.js';
@@ -108,6 +109,12 @@ export interface Strata {
   readonly auditDir: string;
   /** Every metric source: the system monitor (`system.*`), the insights figures (`insights.*`) and the plugins' (`quality.*`…). */
   metricSources(): MetricSource[];
+  /**
+   * What plugins contributed under `key` in `extensions` (the same as `PluginContext.contributions`),
+   * so code outside the plugins — the CLI, the application — can use a third party's contribution
+   * (an export format, an export source) without a plugin of its own.
+   */
+  contributions<T>(key: string): T[];
   /** Samples the system monitor now and stores the sample in `system_performance` (it also runs on the config's interval). */
   sampleSystemMetrics(): Promise<MetricReading[]>;
 }
@@ -152,6 +159,8 @@ class StrataInstance implements Strata {
   private readonly pipeline: IngestPipeline;
   private readonly deadLetters: DeadLetterStore;
   private readonly auditLog: AuditLog;
+  /** The hot tier's insights, with months it pruned answered by the warm tier. */
+  private layered: InsightsProvider | undefined;
   /** The core's own metrics; sampled only after `startMonitor`. */
   readonly monitor: SystemMonitor;
   private readonly validate: ReturnType<typeof createInteractionValidator>;
@@ -278,6 +287,10 @@ class StrataInstance implements Strata {
     return this.registry.metricSources();
   }
 
+  contributions<T>(key: string): T[] {
+    return this.registry.contributions<T>(key);
+  }
+
   get auditDir(): string {
     return this.auditLog.directory;
   }
@@ -348,7 +361,8 @@ class StrataInstance implements Strata {
   }
 
   get insights(): InsightsProvider {
-    return tierInsights(this.hot);
+    this.layered ??= layerInsights(tierInsights(this.hot), this.registry.storage('warm')?.insights);
+    return this.layered;
   }
 
   metrics(): PipelineCounters {

@@ -151,7 +151,8 @@ function fakeTier(options: FakeOptions): Fake {
           const scored = group.filter((use) => use.relevanceMicros !== null);
           const micros = scored.reduce((sum, use) => sum + use.relevanceMicros!, 0);
           const successes = group.filter((use) => use.success).length;
-          const item: ContentEffectiveness & { relevanceCount?: number } = {
+          // Third-party tiers written before relevanceCount existed omit it; the merge must cope.
+          const item: Omit<ContentEffectiveness, 'relevanceCount'> & { relevanceCount?: number } = {
             contentType: group[0]!.type,
             contentId: group[0]!.id,
             accesses: group.length,
@@ -166,7 +167,7 @@ function fakeTier(options: FakeOptions): Fake {
           return item;
         })
         .sort((a, b) => b.performanceScore - a.performanceScore || cmp(a.contentType, b.contentType) || cmp(a.contentId, b.contentId));
-      return page(items, query, range);
+      return page(items as ContentEffectiveness[], query, range);
     },
     async trendingQueries(query: TrendingQueriesQuery = {}): Promise<TrendingPage> {
       calls.push('trendingQueries');
