@@ -7,4 +7,5 @@ import type { PluginCatalog } from '@strata/core';
  */
 export const cliCatalog: PluginCatalog = {
   'hot-sqlite': async () => (await import('@strata/hot-sqlite')).hotSqlitePlugin,
+  backup: async () => (await import('@strata/backup')).backupPlugin,
 };

@@ -1,5 +1,19 @@
 import { userInfo } from 'node:os';
-import { ACCESS_ROLES, createStrata, isAccessRole, type LogLevel, type PluginCatalog, type Principal, type ScopedStrata, type Strata } from '@strata/core';
+import {
+  ACCESS_ROLES,
+  AccessDeniedError,
+  AuditLog,
+  createStrata,
+  isAccessRole,
+  missingPermissions,
+  type LogLevel,
+  type Operation,
+  type PluginCatalog,
+  type Principal,
+  type ResolvedConfig,
+  type ScopedStrata,
+  type Strata,
+} from '@strata/core';
 import { cliCatalog } from './catalog.js';
 
 /** Somewhere the CLI writes text: `process.stdout`, `process.stderr`, or a test's capture. */
@@ -114,6 +128,20 @@ export async function withStrata<T>(context: CommandContext, work: (strata: Stra
   }
   await strata.close();
   return result;
+}
+
+/**
+ * Checks `operation` for the command's principal without starting Strata — for commands that must
+ * run while nothing holds the data (restore) — and writes the decision to the same audit log.
+ */
+export async function authorizeOffline(context: CommandContext, config: ResolvedConfig, operation: Operation, target?: Record<string, unknown>): Promise<void> {
+  const principal = cliPrincipal(context.globals, config.principal);
+  const audit = new AuditLog(config.dataDir, Date.now);
+  const missing = missingPermissions(principal.role, operation);
+  const denied = missing.length > 0 ? new AccessDeniedError(principal, operation, missing) : undefined;
+  audit.record(principal, operation, { allowed: !denied, ...(target ? { target } : {}), ...(denied ? { reason: denied.message } : {}) });
+  await audit.flush();
+  if (denied) throw denied;
 }
 
 export function writeLine(output: CliOutput, text = ''): void {

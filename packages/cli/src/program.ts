@@ -2,11 +2,13 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, StrataError } from '@strata/core';
 import { CliError, LOG_LEVELS, writeLine, type CliIo, type CommandContext, type GlobalOptions } from './commandContext.js';
+import { backupCommand, backupListCommand, backupVerifyCommand } from './backupCommand.js';
 import { demoCommand } from './demoCommand.js';
 import { eraseCommand } from './eraseCommand.js';
 import { ingestCommand } from './ingestCommand.js';
 import { initCommand } from './initCommand.js';
 import { reportCommand } from './reportCommand.js';
+import { restoreCommand } from './restoreCommand.js';
 import { statusCommand } from './statusCommand.js';
 import { validateCommand } from './validateCommand.js';
 
@@ -107,6 +109,30 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--days <n>', 'days the sessions are spread over, ending now', '30')
     .option('--json', 'print { file, ingest, report } as one JSON line')
     .action(run(demoCommand));
+
+  const backup = program.command('backup').description('take a verified online backup of every tier (the default), list backups, or verify them');
+  // A default subcommand rather than options on `backup` itself, so `backup verify --json` keeps its own --json.
+  backup
+    .command('create', { isDefault: true })
+    .description('(default) take an online backup of every tier now: verified (integrity check, row counts, SHA-256 manifest), then old backups rotated')
+    .option('--no-rotate', 'keep every existing backup this time')
+    .option('--json', 'print { id, path, files, bytesWritten, durationMs, manifest, rotation } as one JSON line')
+    .action(run(backupCommand));
+  backup.command('list').description('every backup with its status (complete, incomplete, damaged)').option('--json', 'print the backups as JSON').action(run(backupListCommand));
+  backup
+    .command('verify')
+    .description('check backups against their manifests: SHA-256 of every file, integrity check and row counts of every database')
+    .argument('[backup]', 'a backup id, a path, or latest (default: every backup)')
+    .option('--json', 'print { ok, backups: [{ id, ok, problems }] } as one JSON line')
+    .addHelpText('after', '\nExit codes: 0 every backup checked is sound, 1 one failed (each problem names the file and the check) or there is none.')
+    .action(run(backupVerifyCommand));
+
+  program
+    .command('restore')
+    .description('put a backup back into the data dir (stop the server first); refuses a corrupt backup, keeps the current files as .pre-restore')
+    .argument('<backup>', 'a backup id (strata backup list), a path to a backup directory, or latest')
+    .option('--json', 'print what was restored as one JSON line')
+    .action(run(restoreCommand));
 
   return program;
 }

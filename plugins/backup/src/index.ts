@@ -1,1 +1,16 @@
-export {};
+export { BACKUP_JOB, backupJobReport, backupPlugin, backupSettingsOf, describeBackupResult, formatBytes, tiersToBackUp } from './backupPlugin.js';
+export { BackupOptionsSchema, KeepPolicySchema, type BackupOptions, type KeepPolicy, type ResolvedBackupOptions } from './backupOptions.js';
+export { DELETING_SUFFIX, PARTIAL_SUFFIX, backupIdFor, isBackupId, listBackups, readBackupEntry, resolveBackupsDir, type BackupEntry, type BackupStatus } from './backupCatalog.js';
+export { BackupBusyError, BackupCorruptError, describeProblem, type BackupCheck, type BackupProblem } from './backupErrors.js';
+export { LOCK_FILE, acquireBackupLock } from './backupLock.js';
+export { MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSION, parseManifest, serializeManifest, type BackupManifest, type ManifestBody, type ManifestFile, type ParsedManifest } from './backupManifest.js';
+export type { BackupProgress, ProgressListener } from './backupProgress.js';
+export { CONFIG_DIR, RESOLVED_CONFIG_FILE, configurationOf, redactSecrets, writeConfigurationCopy, type ConfigurationSnapshot } from './configurationCopy.js';
+export { createBackup, type BackupResult, type CreateBackupOptions } from './createBackup.js';
+export { cronExpressionProblem } from './cronExpression.js';
+export { findDatabasesInUse, type DatabaseInUse } from './databaseInUse.js';
+export { applyRotation, isoWeekKey, planRotation, type RotationCandidate, type RotationPlan, type RotationReport } from './rotation.js';
+export { locateBackup, restoreBackup, targetOf, type RestoreOptions, type RestoreReport, type RestoredFile } from './restoreBackup.js';
+export { inspectSqliteFile, isSqliteFile, type SqliteInspection } from './sqliteInspection.js';
+export { verifyBackup, verifyFile, type VerificationReport, type VerifyOptions } from './verifyBackup.js';
+export { backupPlugin as default } from './backupPlugin.js';
