@@ -135,7 +135,7 @@ export async function createStrata(options: CreateStrataOptions = {}): Promise<S
     throw new StrataError('STRATA_CONFIG_INVALID', `cannot create data directory ${config.dataDir} (${describeError(error)}); set dataDir to a writable folder`, { cause: error });
   }
 
-  const registry = new PluginRegistry(config.plugins, { logger, dataDir: config.dataDir, clock, limits: config.limits });
+  const registry = new PluginRegistry(config.plugins, { logger, dataDir: config.dataDir, clock, limits: config.limits, configSource: config.source });
   await registry.start();
   const hot = registry.storage('hot');
   if (!hot) {

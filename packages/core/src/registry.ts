@@ -13,6 +13,8 @@ export interface RegistryEnvironment {
   dataDir: string;
   clock: Clock;
   limits: EventLimits;
+  /** The config file in use, or null (embedded default or an inline config). */
+  configSource?: string | null;
 }
 
 interface LivePlugin {
@@ -56,6 +58,11 @@ export class PluginRegistry {
           clock: this.environment.clock,
           limits: this.environment.limits,
           storage: (role: TierRole) => this.storage(role),
+          config: {
+            source: this.environment.configSource ?? null,
+            dataDir: this.environment.dataDir,
+            plugins: this.ordered.map((entry) => ({ name: entry.definition.name, version: entry.definition.version, options: entry.options })),
+          },
           metricSources: () => this.metricSources(),
           contributions: <T,>(key: string) => this.contributions<T>(key),
         };

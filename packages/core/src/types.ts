@@ -257,6 +257,8 @@ export interface PluginContext {
   readonly dataDir: string;
   readonly clock: Clock;
   readonly limits: EventLimits;
+  /** The configuration in force: the config file (null for the embedded default or an inline config) and every plugin with its validated options. */
+  readonly config: { source: string | null; dataDir: string; plugins: ReadonlyArray<{ name: string; version: string; options: unknown }> };
   /** Storage tiers contributed by plugins set up earlier (dependencies come first). */
   storage(role: TierRole): StorageTier | undefined;
   /** Every metric source contributed by any plugin; call it when reading (after start), not in setup. */

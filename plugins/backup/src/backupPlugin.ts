@@ -51,17 +51,12 @@ export function tiersToBackUp(storage: (role: TierRole) => StorageTier | undefin
   return tiers;
 }
 
-/**
- * A plugin is not handed the configuration it runs under, so the job records what it can see — its
- * own options and the tiers — and says so. `strata backup` (which loads the config itself) records
- * the config file's text or the whole plugin list instead.
- */
-function pluginViewOfConfiguration(context: PluginContext, options: ResolvedBackupOptions, tiers: readonly StorageTier[]) {
+/** The configuration in force, as the core hands it to plugins: the config file (copied as text) or the plugin list. */
+function pluginViewOfConfiguration(context: PluginContext, _options: ResolvedBackupOptions, _tiers: readonly StorageTier[]) {
   return {
-    source: null,
-    dataDir: context.dataDir,
-    plugins: [{ name: 'backup', version: PACKAGE_VERSION, options }],
-    note: `taken by the scheduled backup job, which sees only its own options and the tiers (${tiers.map((tier) => `${tier.name} (${tier.role})`).join(', ')}); the config file itself is not available to plugins`,
+    source: context.config.source,
+    dataDir: context.config.dataDir,
+    plugins: context.config.plugins.map((plugin) => ({ name: plugin.name, version: plugin.version, options: plugin.options })),
   };
 }
 
