@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
 import { loadConfig, resolveConfig, type LogLevel, type PluginCatalog, type ResolvedConfig, type StrataConfig } from './config.js';
 import { DeadLetterStore, safeStringify, type EventSource } from './deadLetterStore.js';
-import { ClosedError, StopError, StrataError, ValidationError, describeError, formatIssues, toError } from './errors.js';
+import { ClosedError, StopError, StrataError, ValidationError, describeError, formatIssues, toError, type Issue } from './errors.js';
 import { IngestPipeline, type IngestTally, type PipelineCounters, type RecordOutcome } from './ingestPipeline.js';
 import { createInteractionValidator } from './interaction.js';
 import { tierInsights, type InsightsProvider } from './insights.js';
@@ -44,6 +44,29 @@ export interface CreateStrataOptions {
   scheduleJobs?: boolean;
   /** Sample the core's own metrics into `system_performance` on the config's interval. Default: the config's `monitor.enabled` (true). The CLI turns it off. */
   monitor?: boolean;
+}
+
+/** A rating the user gave an answer after it was recorded. */
+export interface RatingFeedback {
+  eventId: string;
+  /** An integer from 1 to 5, or null to withdraw a rating. */
+  userRating: number | null;
+}
+
+export interface RatingResult {
+  eventId: string;
+  status: 'updated' | 'unchanged' | 'not-found';
+}
+
+function ratingIssues(feedback: RatingFeedback): Issue[] {
+  const issues: Issue[] = [];
+  if (typeof feedback !== 'object' || feedback === null) return [{ path: '', message: 'feedback must be an object { eventId, userRating }' }];
+  if (typeof feedback.eventId !== 'string' || feedback.eventId === '') issues.push({ path: 'eventId', message: 'must be a non-empty string' });
+  const rating = feedback.userRating;
+  if (rating !== null && !(Number.isInteger(rating) && rating >= 1 && rating <= 5)) {
+    issues.push({ path: 'userRating', message: `must be an integer from 1 to 5 or null, got ${JSON.stringify(rating)}` });
+  }
+  return issues;
 }
 
 export interface IngestLinesOptions {
@@ -103,6 +126,12 @@ export interface Strata {
    * remains. Queued events are written first, so none of the subject's lands after the erasure.
    */
   erase(request: ErasureRequest): Promise<ErasureReport>;
+  /**
+   * Records a rating given after the answer was recorded (1–5, or null to withdraw one). Queued
+   * events are written first, so rating an event just recorded works. Resolves with what happened;
+   * `not-found` when no stored event has that id (or it has left the hot tier).
+   */
+  rate(feedback: RatingFeedback): Promise<RatingResult>;
   /** This Strata as `principal` sees it: every path checked against the role and audited (see ScopedStrata). */
   as(principal: Principal): ScopedStrata;
   /** Where the audit log is written. */
@@ -305,6 +334,18 @@ class StrataInstance implements Strata {
     return eraseSubject(request, tiers, this.registry.processors());
   }
 
+  async rate(feedback: RatingFeedback): Promise<RatingResult> {
+    if (this.closing) throw new ClosedError();
+    const issues = ratingIssues(feedback);
+    if (issues.length > 0) throw new ValidationError(issues);
+    if (!this.hot.rateInteraction) {
+      throw new StrataError('STRATA_STORAGE_FAILED', `${this.hot.name}: this hot tier cannot record ratings after the fact; send userRating with the interaction instead`);
+    }
+    await this.pipeline.flush();
+    const status = await this.hot.rateInteraction(feedback.eventId, feedback.userRating);
+    return { eventId: feedback.eventId, status };
+  }
+
   as(principal: Principal): ScopedStrata {
     const owner = this;
     return createScopedStrata(
@@ -318,6 +359,7 @@ class StrataInstance implements Strata {
         recordStrict: (event) => owner.recordStrict(event),
         ingestLines: (lines, options) => owner.ingestLines(lines, options),
         erase: (request) => owner.erase(request),
+        rate: (feedback) => owner.rate(feedback),
         runJob: (name, options) => owner.runJob(name, options),
         hotTier: () => owner.hot,
       },

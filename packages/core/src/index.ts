@@ -27,6 +27,8 @@ export {
   type CreateStrataOptions,
   type IngestLinesOptions,
   type IngestSummary,
+  type RatingFeedback,
+  type RatingResult,
   type Strata,
   type StrataStatus,
 } from './createStrata.js';

@@ -7,7 +7,7 @@ import type { Interaction } from './interaction.js';
 import type { RecordOutcome } from './ingestPipeline.js';
 import type { RunJobOptions } from './jobScheduler.js';
 import type { InteractionQuery, JobReport, Page, Report, ReportQuery, ScanOptions, TimeRange } from './types.js';
-import type { IngestLinesOptions, IngestSummary, StrataStatus } from './createStrata.js';
+import type { IngestLinesOptions, IngestSummary, RatingFeedback, RatingResult, StrataStatus } from './createStrata.js';
 
 /**
  * Strata as one principal sees it: every read, write, export, delete and erase path checks the
@@ -27,6 +27,8 @@ export interface ScopedStrata {
   ingestLines(lines: AsyncIterable<string>, options: IngestLinesOptions): Promise<IngestSummary>;
   deleteInteractions(range: TimeRange): Promise<number>;
   erase(request: ErasureRequest): Promise<ErasureReport>;
+  /** A rating given after the fact; needs `write`. */
+  rate(feedback: RatingFeedback): Promise<RatingResult>;
   runJob(name: string, options?: RunJobOptions): Promise<JobReport>;
   /**
    * Checks `operation` for this principal and audits the decision; throws AccessDeniedError when it
@@ -46,6 +48,7 @@ export interface ScopeTarget {
   recordStrict(event: unknown): Promise<RecordOutcome>;
   ingestLines(lines: AsyncIterable<string>, options: IngestLinesOptions): Promise<IngestSummary>;
   erase(request: ErasureRequest): Promise<ErasureReport>;
+  rate(feedback: RatingFeedback): Promise<RatingResult>;
   runJob(name: string, options?: RunJobOptions): Promise<JobReport>;
   hotTier(): {
     queryInteractions(query: InteractionQuery): Promise<Page<Interaction>>;
@@ -138,6 +141,10 @@ export function createScopedStrata(target: ScopeTarget, principal: Principal, au
         outcome: { removed: report.removed, verified: report.verified, tiers: report.tiers.map((tier) => ({ tier: tier.tier, removed: tier.removed, remaining: tier.remaining })) },
       });
       return report;
+    },
+    async rate(feedback) {
+      authorize('interactions.write', undefined, false);
+      return target.rate(feedback);
     },
     async runJob(name, options) {
       authorize('jobs.run', { job: name });

@@ -107,6 +107,11 @@ export interface StorageTier {
    * after archiving, so an event that arrived late into an archived range is never deleted unarchived.
    */
   deleteEvents?(eventIds: readonly string[]): Promise<number>;
+  /**
+   * Sets (or, with null, clears) the rating of a stored interaction and moves every rollup that
+   * counts it, as if it had carried that rating when stored. Users rate answers after the fact.
+   */
+  rateInteraction?(eventId: string, userRating: number | null): Promise<'updated' | 'unchanged' | 'not-found'>;
   /** Removes every trace of one session; returns rows removed. */
   eraseSession?(sessionId: string): Promise<number>;
   /** Dashboard figures for a range. */

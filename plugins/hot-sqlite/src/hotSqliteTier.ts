@@ -32,6 +32,7 @@ import { StatementCache } from './statementCache.js';
 import { backupSqliteFile } from './sqliteBackup.js';
 import * as lifecycle from './tierLifecycle.js';
 import { eraseSessionWithRollups } from './sessionErasure.js';
+import { rateStoredInteraction, type RatingOutcome } from './ratingUpdate.js';
 
 export type SynchronousMode = 'NORMAL' | 'FULL';
 
@@ -236,6 +237,15 @@ export class HotSqliteTier implements StorageTier {
       }
     }
     return total;
+  }
+
+  async rateInteraction(eventId: string, userRating: number | null): Promise<RatingOutcome> {
+    this.assertOpen();
+    try {
+      return rateStoredInteraction(this.db, eventId, userRating);
+    } catch (error) {
+      throw this.wrapWriteError(error, 'recording a rating');
+    }
   }
 
   /**

@@ -93,3 +93,23 @@ describe('system monitor on hot-sqlite', () => {
     }
   });
 });
+
+describe('strata.rate', () => {
+  it('rates an event recorded a moment ago, refuses bad ratings by field, and needs write access', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hot-sqlite-rate-'));
+    const strata = await createStrata({ config: { plugins: ['hot-sqlite'] }, dataDir, logLevel: 'silent', monitor: false });
+    try {
+      strata.record({ eventId: 'answer-1', sessionId: 's', timestamp: new Date().toISOString(), userRole: 'student', query: 'q', queryType: 'technical', responseTime: 1, success: true });
+      // Not flushed: rate writes queued events first.
+      expect(await strata.rate({ eventId: 'answer-1', userRating: 4 })).toEqual({ eventId: 'answer-1', status: 'updated' });
+      expect(await strata.rate({ eventId: 'missing', userRating: 4 })).toEqual({ eventId: 'missing', status: 'not-found' });
+      await expect(strata.rate({ eventId: 'answer-1', userRating: 6 })).rejects.toThrow('userRating: must be an integer from 1 to 5 or null, got 6');
+      await expect(strata.as({ name: 'dash', role: 'viewer' }).rate({ eventId: 'answer-1', userRating: 2 })).rejects.toThrow(/lacks the "write" permission/);
+      const [day] = (await strata.insights.businessMetrics({})).items;
+      expect(day).toMatchObject({ avgRating: 4, ratedInteractions: 1 });
+    } finally {
+      await strata.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -153,3 +153,26 @@ describe('strata.insights', () => {
     expect(roles.items.reduce((sum, role) => sum + role.interactions, 0)).toBe(500);
   });
 });
+
+describe('rating after the fact', () => {
+  it('leaves every rollup as if the event had carried the rating when stored', async () => {
+    const now = () => Date.UTC(2025, 11, 20);
+    const events = sampleInteractions(600, 23);
+    const later = events.map((event, index) => (index % 3 === 0 ? { ...event, userRating: ((index % 5) + 1) as number } : event));
+    const final = later.map((event, index) => (index % 7 === 0 ? { ...event, userRating: null } : event));
+    const rated = HotSqliteTier.open({ file: join(directory, 'rated-later.db'), now });
+    const direct = HotSqliteTier.open({ file: join(directory, 'rated-at-once.db'), now });
+    for (let start = 0; start < events.length; start += 150) {
+      await rated.writeInteractions(events.slice(start, start + 150));
+      await direct.writeInteractions(final.slice(start, start + 150));
+    }
+    // Rate, then change or withdraw some ratings: only the final state counts.
+    for (const event of later) if (event.userRating !== events[later.indexOf(event)]!.userRating) await rated.rateInteraction(event.eventId, event.userRating);
+    for (const [index, event] of final.entries()) if (event.userRating !== later[index]!.userRating) expect(await rated.rateInteraction(event.eventId, event.userRating)).toBe('updated');
+    expect(storedRollups(rated.database)).toEqual(storedRollups(direct.database));
+    expect(await rated.rateInteraction(final[0]!.eventId, final[0]!.userRating)).toBe('unchanged');
+    expect(await rated.rateInteraction('no-such-event', 4)).toBe('not-found');
+    await rated.close();
+    await direct.close();
+  });
+});
