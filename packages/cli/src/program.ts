@@ -7,6 +7,7 @@ import { demoCommand } from './demoCommand.js';
 import { eraseCommand } from './eraseCommand.js';
 import { ingestCommand } from './ingestCommand.js';
 import { initCommand } from './initCommand.js';
+import { jobsListCommand, jobsRunCommand } from './jobsCommand.js';
 import { reportCommand } from './reportCommand.js';
 import { restoreCommand } from './restoreCommand.js';
 import { statusCommand } from './statusCommand.js';
@@ -109,6 +110,16 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--days <n>', 'days the sessions are spread over, ending now', '30')
     .option('--json', 'print { file, ingest, report } as one JSON line')
     .action(run(demoCommand));
+
+  const jobs = program.command('jobs').description('list the jobs plugins contribute (retention, backup…), or run one now');
+  jobs.command('list').description('every job with its schedule').option('--json', 'print the jobs as JSON').action(run(jobsListCommand));
+  jobs
+    .command('run')
+    .description('run a job now, with progress on a terminal and a summary of what it did')
+    .argument('<name>', 'job name, as `strata jobs list` shows it')
+    .option('--json', 'print { job, durationMs, interrupted, report } as one JSON line')
+    .addHelpText('after', '\nExit codes: 0 done, 1 the job failed (nothing is left half-done: its next run resumes), 130/143 stopped by a signal at a safe point.')
+    .action(run(jobsRunCommand));
 
   const backup = program.command('backup').description('take a verified online backup of every tier (the default), list backups, or verify them');
   // A default subcommand rather than options on `backup` itself, so `backup verify --json` keeps its own --json.
