@@ -8,6 +8,7 @@ import type { PluginCatalog } from '@strata/core';
 export const cliCatalog: PluginCatalog = {
   'hot-sqlite': async () => (await import('@strata/hot-sqlite')).hotSqlitePlugin,
   backup: async () => (await import('@strata/backup')).backupPlugin,
+  quality: async () => (await import('@strata/quality')).qualityPlugin,
   'historical-sqlite': async () => (await import('@strata/historical-sqlite')).historicalSqlitePlugin,
   'json-archive': async () => (await import('@strata/json-archive')).jsonArchivePlugin,
   retention: async () => (await import('@strata/retention')).retentionPlugin,

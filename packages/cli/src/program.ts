@@ -8,6 +8,7 @@ import { eraseCommand } from './eraseCommand.js';
 import { ingestCommand } from './ingestCommand.js';
 import { initCommand } from './initCommand.js';
 import { jobsListCommand, jobsRunCommand } from './jobsCommand.js';
+import { qualityCommand } from './qualityCommand.js';
 import { reportCommand } from './reportCommand.js';
 import { restoreCommand } from './restoreCommand.js';
 import { statusCommand } from './statusCommand.js';
@@ -101,6 +102,18 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--json', 'print what was removed per tier as JSON')
     .addHelpText('after', '\nExit codes: 0 erased and verified, 1 rows remain or the erasure failed.')
     .action(run(eraseCommand));
+
+  program
+    .command('quality')
+    .description('check the hot tier now (completeness, uniqueness, consistency, freshness, volume, schema drift, business rules), store the report and print it')
+    .option('--window <duration>', 'how far back the checks over raw rows look (default: the quality plugin\'s window, 24h)')
+    .option('--history', 'print past results instead of running the checks')
+    .option('--check <name>', 'with --history: only this check (freshness, rule:<name>…)')
+    .option('--since <when>', 'with --history: only runs since then (7d, or a date)')
+    .option('--limit <n>', 'with --history: most results to print (default 100)')
+    .option('--json', 'print the report (or the history) as one JSON line')
+    .addHelpText('after', '\nExit codes: 0 every check passed or was skipped, 2 a check warned or failed, 1 fatal error.')
+    .action(run(qualityCommand));
 
   program
     .command('demo')

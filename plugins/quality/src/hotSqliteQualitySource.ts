@@ -1,0 +1,384 @@
+import Database from 'better-sqlite3';
+import { describeError, type StorageTier } from '@strata/core';
+import { interactionField, type FieldValues } from './interactionFields.js';
+import { QualitySetupError, QualityStoreError } from './qualityErrors.js';
+import type {
+  BucketMeasures,
+  DuplicateCount,
+  FieldPage,
+  MissingValues,
+  QualitySource,
+  RawExtent,
+  SchemaSnapshot,
+  SessionComparison,
+  SessionTotals,
+} from './qualitySource.js';
+import { expectedHotSqliteSchema, readSqliteSchema } from './sqliteSchema.js';
+import type { ClosedRange } from './timeSlices.js';
+
+/** SQL for each field of `user_interactions`, by its API name. */
+const COLUMN_SQL: Readonly<Record<string, string>> = {
+  eventId: 'event_id',
+  sessionId: 'session_id',
+  timestamp: 'timestamp',
+  userRole: 'user_role',
+  query: 'query',
+  queryHash: 'query_hash',
+  queryType: 'query_type',
+  responseTime: 'response_time',
+  responseLength: 'response_length',
+  codeSnippetsShown: 'code_snippets_shown',
+  citationsProvided: 'citations_provided',
+  success: 'success',
+  userRating: 'user_rating',
+  followUpQuery: 'follow_up_query',
+  conversationTurn: 'conversation_turn',
+  ipHash: 'ip_hash',
+  userAgentHash: 'user_agent_hash',
+  // A malformed content array counts as unknown rather than failing the whole page.
+  contentCount: 'CASE WHEN json_valid(content) THEN json_array_length(content) END',
+};
+
+const EXAMPLES = 5;
+const WHITESPACE = `' ' || char(9) || char(10) || char(13)`;
+const IN_RANGE = 'timestamp >= ? AND timestamp < ?';
+
+const RAW_MEASURES = `user_role, query_type, COUNT(*) AS interactions, SUM(success) AS successes,
+  SUM(COALESCE(user_rating, 0)) AS rating_sum, COUNT(user_rating) AS rating_count,
+  SUM(code_snippets_shown) AS code_snippets, SUM(citations_provided) AS citations, SUM(follow_up_query) AS follow_ups`;
+const ROLLUP_MEASURES = 'user_role, query_type, interactions, successes, rating_sum, rating_count, code_snippets, citations, follow_ups';
+
+interface MeasureRow {
+  user_role: string;
+  query_type: string;
+  interactions: number;
+  successes: number;
+  rating_sum: number;
+  rating_count: number;
+  code_snippets: number;
+  citations: number;
+  follow_ups: number;
+  sessions_started?: number;
+  sessions_converted?: number;
+}
+
+export interface HotSqliteQualitySourceOptions {
+  /** The hot tier's database file. */
+  file: string;
+  /** How long a read waits on a lock (only a checkpoint truncating the WAL takes one). */
+  busyTimeoutMs?: number;
+  /** Receives every statement run, with its values (diagnostics: see which queries a run makes). */
+  verbose?: (sql: string) => void;
+}
+
+/**
+ * The quality checks' reads on the hot SQLite tier, through a read-only connection of its own:
+ * SQLite refuses any write through it, and in WAL mode its reads never block the tier's writer nor
+ * wait for it. Each call is one short statement (or one short read snapshot) over a bounded range,
+ * served by the tier's indexes: the timestamp index for raw rows, the rollups' clustered keys, the
+ * event-id and session indexes for duplicate lookups.
+ */
+export class HotSqliteQualitySource implements QualitySource {
+  readonly name = 'hot-sqlite';
+  private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+  private indexedColumns: Set<string> | undefined;
+  private closed = false;
+
+  constructor(options: HotSqliteQualitySourceOptions) {
+    const { verbose } = options;
+    try {
+      this.db = new Database(options.file, { readonly: true, fileMustExist: true, timeout: options.busyTimeoutMs ?? 5_000, ...(verbose ? { verbose: (message: unknown) => verbose(String(message)) } : {}) });
+    } catch (error) {
+      throw new QualityStoreError(`cannot open the hot tier ${options.file} for reading (${describeError(error)}); check the hot-sqlite file option and that the file is readable`, { cause: error });
+    }
+  }
+
+  async rawExtent(): Promise<RawExtent> {
+    // Two subqueries: SQLite answers a lone MIN or MAX from the index, but scans the table for both in one SELECT.
+    const row = this.statement(
+      'extent',
+      'SELECT (SELECT MIN(timestamp) FROM user_interactions) AS oldest, (SELECT MAX(timestamp) FROM user_interactions) AS newest',
+    ).get() as RawExtent;
+    return { oldest: row.oldest ?? null, newest: row.newest ?? null };
+  }
+
+  async countRows(range: ClosedRange): Promise<number> {
+    return (this.statement('count', `SELECT COUNT(*) AS n FROM user_interactions WHERE ${IN_RANGE}`).get(range.from, range.to) as { n: number }).n;
+  }
+
+  async missingValues(range: ClosedRange, fields: readonly string[]): Promise<MissingValues> {
+    const parts = fields.map((field, index) => `SUM(CASE WHEN ${missingSql(field)} THEN 1 ELSE 0 END) AS m${index}`);
+    const sql = `SELECT COUNT(*) AS n${parts.map((part) => `, ${part}`).join('')} FROM user_interactions WHERE ${IN_RANGE}`;
+    const row = this.statement(`missing:${fields.join(',')}`, sql).get(range.from, range.to) as Record<string, number | null>;
+    const missing: Record<string, number> = {};
+    fields.forEach((field, index) => (missing[field] = row[`m${index}`] ?? 0));
+    return { rows: row.n ?? 0, missing };
+  }
+
+  async duplicateEventIds(range: ClosedRange): Promise<DuplicateCount> {
+    if (this.hasIndexOn('event_id')) {
+      const copies = `FROM user_interactions a WHERE a.timestamp >= ? AND a.timestamp < ?
+        AND EXISTS (SELECT 1 FROM user_interactions b WHERE b.event_id = a.event_id AND b.id < a.id)`;
+      return this.countWithExamples('dup-event', copies, 'a.event_id', range, true);
+    }
+    const groups = `FROM (SELECT event_id, COUNT(*) - 1 AS extra FROM user_interactions WHERE ${IN_RANGE} GROUP BY event_id HAVING COUNT(*) > 1)`;
+    return this.groupedWithExamples('dup-event-grouped', groups, 'event_id', range);
+  }
+
+  async duplicateQueriesInTurn(range: ClosedRange): Promise<DuplicateCount> {
+    if (this.hasIndexOn('session_id')) {
+      const copies = `FROM user_interactions a WHERE a.timestamp >= ? AND a.timestamp < ?
+        AND EXISTS (SELECT 1 FROM user_interactions b WHERE b.session_id = a.session_id AND b.conversation_turn = a.conversation_turn
+                    AND b.query_hash = a.query_hash AND b.id < a.id)`;
+      return this.countWithExamples('dup-query', copies, 'a.event_id', range, true);
+    }
+    const groups = `FROM (SELECT MAX(event_id) AS event_id, COUNT(*) - 1 AS extra FROM user_interactions WHERE ${IN_RANGE}
+      GROUP BY session_id, conversation_turn, query_hash HAVING COUNT(*) > 1)`;
+    return this.groupedWithExamples('dup-query-grouped', groups, 'event_id', range);
+  }
+
+  async hourAgainstRollup(hour: ClosedRange): Promise<{ raw: BucketMeasures[]; rollup: BucketMeasures[] }> {
+    const raw = this.statement('hour-raw', `SELECT ${RAW_MEASURES} FROM user_interactions WHERE ${IN_RANGE} GROUP BY user_role, query_type`);
+    const rollup = this.statement('hour-rollup', `SELECT ${ROLLUP_MEASURES} FROM rollup_hour WHERE bucket_start = ?`);
+    // One read snapshot: a batch committed between the two reads would otherwise look like a mismatch.
+    return this.db.transaction(() => ({
+      raw: (raw.all(hour.from, hour.to) as MeasureRow[]).map(toMeasures),
+      rollup: (rollup.all(hour.from) as MeasureRow[]).map(toMeasures),
+    }))();
+  }
+
+  async dayAgainstHours(day: ClosedRange): Promise<{ day: BucketMeasures[]; hours: BucketMeasures[] }> {
+    const daily = this.statement('day-rollup', `SELECT ${ROLLUP_MEASURES}, sessions_started, sessions_converted FROM rollup_day WHERE bucket_start = ?`);
+    const hourly = this.statement(
+      'day-hours',
+      `SELECT user_role, query_type, SUM(interactions) AS interactions, SUM(successes) AS successes, SUM(rating_sum) AS rating_sum,
+         SUM(rating_count) AS rating_count, SUM(code_snippets) AS code_snippets, SUM(citations) AS citations, SUM(follow_ups) AS follow_ups,
+         SUM(sessions_started) AS sessions_started, SUM(sessions_converted) AS sessions_converted
+       FROM rollup_hour WHERE bucket_start >= ? AND bucket_start < ? GROUP BY user_role, query_type`,
+    );
+    return this.db.transaction(() => ({
+      day: (daily.all(day.from) as MeasureRow[]).map(toMeasures),
+      hours: (hourly.all(day.from, day.to) as MeasureRow[]).map(toMeasures),
+    }))();
+  }
+
+  async sessionsIn(range: ClosedRange): Promise<string[]> {
+    const rows = this.statement('sessions-in', `SELECT DISTINCT session_id FROM user_interactions WHERE ${IN_RANGE}`).all(range.from, range.to) as Array<{ session_id: string }>;
+    return rows.map((row) => row.session_id);
+  }
+
+  async compareSessions(sessionIds: readonly string[]): Promise<SessionComparison[]> {
+    if (sessionIds.length === 0) return [];
+    const rows = this.statement(
+      'sessions-compare',
+      `SELECT j.value AS session_id,
+         r.n AS raw_queries, r.successes AS raw_successes, r.rating_sum AS raw_rating_sum, r.rating_count AS raw_rating_count,
+         r.snippets AS raw_snippets, r.citations AS raw_citations, r.max_turn AS raw_max_turn, r.start_time AS raw_start, r.last_activity AS raw_last,
+         r.example AS example_event_id,
+         s.total_queries, s.successful_queries, s.rating_sum, s.rating_count, s.total_code_snippets, s.total_citations, s.max_turn,
+         s.start_time, s.last_activity
+       FROM json_each(?) j
+       LEFT JOIN (
+         SELECT session_id, COUNT(*) AS n, SUM(success) AS successes, SUM(COALESCE(user_rating, 0)) AS rating_sum, COUNT(user_rating) AS rating_count,
+           SUM(code_snippets_shown) AS snippets, SUM(citations_provided) AS citations, MAX(conversation_turn) AS max_turn,
+           MIN(timestamp) AS start_time, MAX(timestamp) AS last_activity, MIN(event_id) AS example
+         FROM user_interactions WHERE session_id IN (SELECT value FROM json_each(?)) GROUP BY session_id
+       ) r ON r.session_id = j.value
+       LEFT JOIN session_analytics s ON s.session_id = j.value`,
+    );
+    const ids = JSON.stringify(sessionIds);
+    return (rows.all(ids, ids) as SessionRow[]).map((row) => ({
+      sessionId: row.session_id,
+      exampleEventId: row.example_event_id ?? undefined,
+      raw:
+        row.raw_queries === null
+          ? null
+          : {
+              queries: row.raw_queries,
+              successes: row.raw_successes!,
+              ratingSum: row.raw_rating_sum!,
+              ratingCount: row.raw_rating_count!,
+              codeSnippets: row.raw_snippets!,
+              citations: row.raw_citations!,
+              maxTurn: row.raw_max_turn!,
+              startTime: row.raw_start!,
+              lastActivity: row.raw_last!,
+            },
+      stored: storedTotals(row),
+    }));
+  }
+
+  async firstRollupHour(): Promise<number | null> {
+    const row = this.statement('first-hour', 'SELECT MIN(bucket_start) AS first FROM rollup_hour').get() as { first: number | null };
+    return row.first ?? null;
+  }
+
+  async hourlyVolume(range: ClosedRange): Promise<Map<number, number>> {
+    const rows = this.statement(
+      'hourly-volume',
+      'SELECT bucket_start, SUM(interactions) AS n FROM rollup_hour WHERE bucket_start >= ? AND bucket_start < ? GROUP BY bucket_start',
+    ).all(range.from, range.to) as Array<{ bucket_start: number; n: number }>;
+    return new Map(rows.map((row) => [row.bucket_start, row.n]));
+  }
+
+  async readFields(range: ClosedRange, fields: readonly string[], page: { cursor: string | null; limit: number }): Promise<FieldPage> {
+    const wanted = [...new Set(['eventId', ...fields])];
+    const select = wanted.map((field, index) => `${columnSql(field)} AS f${index}`).join(', ');
+    const sql = `SELECT id, timestamp AS cursor_ts, ${select} FROM user_interactions
+      WHERE ${IN_RANGE} AND (timestamp > ? OR (timestamp = ? AND id > ?)) ORDER BY timestamp, id LIMIT ?`;
+    const after = page.cursor ? decodeCursor(page.cursor) : { timestamp: range.from, id: -1 };
+    const rows = this.statement(`fields:${wanted.join(',')}`, sql).all(range.from, range.to, after.timestamp, after.timestamp, after.id, page.limit) as Array<
+      Record<string, number | string | null>
+    >;
+    const booleans = wanted.map((field) => interactionField(field)?.type === 'boolean');
+    const values = rows.map((row) => {
+      const record: Record<string, number | string | boolean | null> = {};
+      wanted.forEach((field, index) => {
+        const value = row[`f${index}`] ?? null;
+        record[field] = booleans[index] && value !== null ? value !== 0 : value;
+      });
+      return record as FieldValues;
+    });
+    const last = rows[rows.length - 1];
+    return { rows: values, cursor: rows.length === page.limit && last ? `${last.cursor_ts}:${last.id}` : null };
+  }
+
+  async schema(): Promise<SchemaSnapshot> {
+    return readSqliteSchema(this.db);
+  }
+
+  async expectedSchema(): Promise<SchemaSnapshot> {
+    return expectedHotSqliteSchema();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  private statement(key: string, sql: string): Database.Statement {
+    let statement = this.statements.get(key);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(key, statement);
+    }
+    return statement;
+  }
+
+  /** Whether some index of `user_interactions` starts with `column` (so a lookup by it is a seek, not a scan). */
+  private hasIndexOn(column: string): boolean {
+    if (!this.indexedColumns) {
+      this.indexedColumns = new Set();
+      for (const index of this.db.pragma('index_list(user_interactions)') as Array<{ name: string }>) {
+        const first = (this.db.pragma(`index_info("${index.name.replace(/"/g, '""')}")`) as Array<{ seqno: number; name: string | null }>).find((entry) => entry.seqno === 0);
+        if (first?.name) this.indexedColumns.add(first.name);
+      }
+    }
+    return this.indexedColumns.has(column);
+  }
+
+  private countWithExamples(key: string, from: string, example: string, range: ClosedRange, anywhere: boolean): DuplicateCount {
+    const count = this.statement(`${key}:count`, `SELECT COUNT(*) AS n ${from}`).get(range.from, range.to) as { n: number };
+    if (count.n === 0) return { duplicates: 0, examples: [], anywhere };
+    const examples = this.statement(`${key}:examples`, `SELECT ${example} AS example ${from} LIMIT ${EXAMPLES}`).all(range.from, range.to) as Array<{ example: string }>;
+    return { duplicates: count.n, examples: examples.map((row) => row.example), anywhere };
+  }
+
+  private groupedWithExamples(key: string, from: string, example: string, range: ClosedRange): DuplicateCount {
+    const count = this.statement(`${key}:count`, `SELECT COALESCE(SUM(extra), 0) AS n ${from}`).get(range.from, range.to) as { n: number };
+    if (count.n === 0) return { duplicates: 0, examples: [], anywhere: false };
+    const examples = this.statement(`${key}:examples`, `SELECT ${example} AS example ${from} LIMIT ${EXAMPLES}`).all(range.from, range.to) as Array<{ example: string }>;
+    return { duplicates: count.n, examples: examples.map((row) => row.example), anywhere: false };
+  }
+}
+
+/**
+ * The database file of the hot tier when it is hot-sqlite. Other tiers (hot-postgres) need a source
+ * of their own; until one exists the plugin says so when Strata starts rather than failing every run.
+ */
+export function hotSqliteFileOf(tier: StorageTier | undefined): string {
+  if (!tier) throw new QualitySetupError('no hot storage tier is configured; add hot-sqlite to plugins');
+  const file = (tier as { file?: unknown }).file;
+  if (tier.name !== 'hot-sqlite' || typeof file !== 'string') {
+    throw new QualitySetupError(`the hot tier is "${tier.name}", which this version cannot read (it reads hot-sqlite); remove quality from plugins or use hot-sqlite`);
+  }
+  return file;
+}
+
+/** Opens a read-only source on the hot tier (see hotSqliteFileOf for the tiers it accepts). */
+export function hotSqliteQualitySource(tier: StorageTier | undefined, options: { busyTimeoutMs?: number } = {}): HotSqliteQualitySource {
+  return new HotSqliteQualitySource({ file: hotSqliteFileOf(tier), busyTimeoutMs: options.busyTimeoutMs });
+}
+
+function columnSql(field: string): string {
+  const sql = COLUMN_SQL[field];
+  if (sql === undefined) throw new QualitySetupError(`no column is known for the field "${field}"`);
+  return sql;
+}
+
+function missingSql(field: string): string {
+  const column = columnSql(field);
+  return interactionField(field)?.type === 'string' ? `(${column} IS NULL OR trim(${column}, ${WHITESPACE}) = '')` : `${column} IS NULL`;
+}
+
+function toMeasures(row: MeasureRow): BucketMeasures {
+  const measures: BucketMeasures = {
+    userRole: row.user_role,
+    queryType: row.query_type,
+    interactions: row.interactions,
+    successes: row.successes ?? 0,
+    ratingSum: row.rating_sum ?? 0,
+    ratingCount: row.rating_count ?? 0,
+    codeSnippets: row.code_snippets ?? 0,
+    citations: row.citations ?? 0,
+    followUps: row.follow_ups ?? 0,
+  };
+  if (row.sessions_started !== undefined) measures.sessionsStarted = row.sessions_started ?? 0;
+  if (row.sessions_converted !== undefined) measures.sessionsConverted = row.sessions_converted ?? 0;
+  return measures;
+}
+
+interface SessionRow {
+  session_id: string;
+  example_event_id: string | null;
+  raw_queries: number | null;
+  raw_successes: number | null;
+  raw_rating_sum: number | null;
+  raw_rating_count: number | null;
+  raw_snippets: number | null;
+  raw_citations: number | null;
+  raw_max_turn: number | null;
+  raw_start: number | null;
+  raw_last: number | null;
+  total_queries: number | null;
+  successful_queries: number | null;
+  rating_sum: number | null;
+  rating_count: number | null;
+  total_code_snippets: number | null;
+  total_citations: number | null;
+  max_turn: number | null;
+  start_time: number | null;
+  last_activity: number | null;
+}
+
+function storedTotals(row: SessionRow): SessionTotals | null {
+  if (row.total_queries === null) return null;
+  return {
+    queries: row.total_queries,
+    successes: row.successful_queries ?? 0,
+    ratingSum: row.rating_sum ?? 0,
+    ratingCount: row.rating_count ?? 0,
+    codeSnippets: row.total_code_snippets ?? 0,
+    citations: row.total_citations ?? 0,
+    maxTurn: row.max_turn ?? 0,
+    startTime: row.start_time ?? 0,
+    lastActivity: row.last_activity ?? 0,
+  };
+}
+
+function decodeCursor(cursor: string): { timestamp: number; id: number } {
+  const [timestamp, id] = cursor.split(':').map(Number);
+  return { timestamp: timestamp ?? 0, id: id ?? 0 };
+}
