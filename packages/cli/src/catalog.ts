@@ -7,6 +7,7 @@ import type { PluginCatalog } from '@strata/core';
  */
 export const cliCatalog: PluginCatalog = {
   'hot-sqlite': async () => (await import('@strata/hot-sqlite')).hotSqlitePlugin,
+  alerts: async () => (await import('@strata/alerts')).alertsPlugin,
   backup: async () => (await import('@strata/backup')).backupPlugin,
   quality: async () => (await import('@strata/quality')).qualityPlugin,
   'historical-sqlite': async () => (await import('@strata/historical-sqlite')).historicalSqlitePlugin,

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, StrataError } from '@strata/core';
 import { CliError, LOG_LEVELS, writeLine, type CliIo, type CommandContext, type GlobalOptions } from './commandContext.js';
+import { alertsHistoryCommand, alertsListCommand, alertsSilenceCommand, alertsUnsilenceCommand } from './alertsCommand.js';
 import { backupCommand, backupListCommand, backupVerifyCommand } from './backupCommand.js';
 import { demoCommand } from './demoCommand.js';
 import { eraseCommand } from './eraseCommand.js';
@@ -157,6 +158,33 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .argument('<backup>', 'a backup id (strata backup list), a path to a backup directory, or latest')
     .option('--json', 'print what was restored as one JSON line')
     .action(run(restoreCommand));
+
+  const alerts = program.command('alerts').description('alert rules and their state, alert history, and silences (works on the alerts plugin\'s file; evaluate now with `strata jobs run alerts`)');
+  alerts.command('list').description('every rule with its state, the alerts pending or firing, and silences not yet ended').option('--json', 'print { rules, alerts, silences } as one JSON line').action(run(alertsListCommand));
+  alerts
+    .command('history')
+    .description('state transitions and notifications, newest first')
+    .option('--rule <name>', 'only this rule')
+    .option('--since <when>', 'a duration back from now (24h, 7d) or a date-time')
+    .option('--limit <n>', 'most entries to show (1-10000)', '50')
+    .option('--json', 'print { entries } as one JSON line')
+    .action(run(alertsHistoryCommand));
+  alerts
+    .command('silence')
+    .description('mute notifications of the alerts the matchers select, for a time; they are still evaluated and recorded')
+    .argument('<matchers...>', 'label matchers: label=value, label!=value, label=~regex, label!~regex (all must hold)')
+    .option('--for <duration>', 'how long, from the start (30m, 2h, 1d)')
+    .option('--until <when>', 'when it ends: a date-time, or a duration from now')
+    .option('--start <when>', 'when it starts (default: now): a date-time, or a duration from now')
+    .option('--comment <text>', 'why, for whoever reads the list later')
+    .option('--json', 'print the silence as one JSON line')
+    .action(run(alertsSilenceCommand));
+  alerts
+    .command('unsilence')
+    .description('end a silence now; it stays on record')
+    .argument('<id>', 'the silence id, or a unique prefix of it (at least 4 characters)')
+    .option('--json', 'print the ended silence as one JSON line')
+    .action(run(alertsUnsilenceCommand));
 
   return program;
 }

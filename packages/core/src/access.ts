@@ -31,6 +31,8 @@ export const OPERATION_PERMISSIONS = {
   'jobs.run': ['write', 'delete'],
   'backup.create': ['read', 'export'],
   'backup.restore': ['write', 'delete'],
+  'alerts.read': ['read_summary'],
+  'alerts.silence': ['write'],
 } as const satisfies Record<string, readonly Permission[]>;
 
 export type Operation = keyof typeof OPERATION_PERMISSIONS;

@@ -1,6 +1,18 @@
 export type { CacheStats, CacheStore } from './cache.js';
 export { systemClock, type Clock } from './clock.js';
 export {
+  ALERT_NOTIFIERS,
+  type Alert,
+  type AlertComparison,
+  type AlertNotification,
+  type AlertNotifier,
+  type AlertNotifierContext,
+  type AlertRuleConfig,
+  type AlertSeverity,
+  type AlertStatus,
+  type NotifierDeliveryOptions,
+} from './alerting.js';
+export {
   BUILT_IN_PLUGINS,
   CONFIG_FILE_NAMES,
   EMBEDDED_DEFAULT_PLUGINS,

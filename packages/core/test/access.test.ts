@@ -18,6 +18,8 @@ const EXPECTED: Record<Operation, Record<AccessRole, boolean>> = {
   'jobs.run': { admin: true, analyst: false, developer: false, viewer: false },
   'backup.create': { admin: true, analyst: true, developer: false, viewer: false },
   'backup.restore': { admin: true, analyst: false, developer: false, viewer: false },
+  'alerts.read': { admin: true, analyst: true, developer: true, viewer: true },
+  'alerts.silence': { admin: true, analyst: false, developer: false, viewer: false },
 };
 
 /** Runs the path of the API that `operation` guards. */
