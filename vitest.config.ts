@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
@@ -27,6 +28,9 @@ export default defineConfig({
     reporters: ['default', 'json'],
     outputFile: { json: join(root, 'reports', 'vitest.json') },
     pool: 'forks',
+    // The privacy plugin (on by default) creates its key under $XDG_CONFIG_HOME when none is given:
+    // tests must never write into the real ~/.config of whoever runs them.
+    env: { XDG_CONFIG_HOME: join(tmpdir(), 'strata-test-config') },
     testTimeout: 30_000,
     hookTimeout: 30_000,
     projects: [

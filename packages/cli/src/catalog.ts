@@ -1,12 +1,13 @@
 import type { PluginCatalog } from '@strata/core';
 
 /**
- * Plugins the CLI can load by name from its own dependencies, so the embedded default (hot SQLite)
+ * Plugins the CLI can load by name from its own dependencies, so the embedded default (hot SQLite + privacy)
  * works wherever the CLI is installed, even in a project that never installed `@strata/hot-sqlite`.
  * Loaded lazily: commands that never start Strata never load SQLite.
  */
 export const cliCatalog: PluginCatalog = {
   'hot-sqlite': async () => (await import('@strata/hot-sqlite')).hotSqlitePlugin,
+  privacy: async () => (await import('@strata/privacy')).privacyPlugin,
   alerts: async () => (await import('@strata/alerts')).alertsPlugin,
   backup: async () => (await import('@strata/backup')).backupPlugin,
   quality: async () => (await import('@strata/quality')).qualityPlugin,

@@ -35,6 +35,16 @@ export default defineConfig({
         // cacheSizeMb: 32,
       },
     },
+    {
+      // Privacy: session ids, IPs and user agents become keyed pseudonyms (HMAC-SHA-256) and personal
+      // data in queries (emails, phones, cards, IBANs, SSNs, IPs, API keys) becomes <EMAIL>, <CARD>…
+      name: 'privacy',
+      options: {
+        // The key: this environment variable, else this file (created on first run, outside dataDir).
+        // keyEnv: 'STRATA_PRIVACY_KEY',
+        // keyFile: '~/.config/strata/privacy.key',
+      },
+    },
   ],
 
   // How accepted events reach the hot tier.

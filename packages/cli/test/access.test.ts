@@ -56,7 +56,10 @@ describe('--as and strata erase', () => {
     const run = await runInProcess(['erase', '--session', 'erase-me', '--json'], { cwd });
     expect(run.code).toBe(0);
     const report = lastJson<ErasureReport>(run.stdout);
-    expect(report).toMatchObject({ removed: 2, verified: true, storedIds: ['erase-me'] });
+    // The embedded default pseudonymises session ids: the report names the stored form, never the raw id.
+    expect(report).toMatchObject({ removed: 2, verified: true });
+    expect(report.storedIds).toHaveLength(1);
+    expect(report.storedIds[0]).toMatch(/^ps1\./);
     expect(report.tiers).toEqual([{ tier: 'hot-sqlite', role: 'hot', supported: true, removed: 2, remaining: 0 }]);
     const text = await runInProcess(['erase', '--session', 'erase-me'], { cwd });
     expect(text.code).toBe(0);

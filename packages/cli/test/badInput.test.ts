@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createStrata, type Interaction } from '@strata/core';
 import { describe, expect, it } from 'vitest';
@@ -52,6 +52,9 @@ describe('strata ingest with bad input mixed with good lines', () => {
 
   it('stores every good line, dead-letters every bad one with its line and field, and exits 2', async () => {
     const cwd = tempDir();
+    // Without the privacy processor, so the dead-letter copy is the line byte for byte (with it, the
+    // copy is scrubbed: plugins/privacy's leak test covers that).
+    writeFileSync(join(cwd, 'strata.config.json'), JSON.stringify({ plugins: ['hot-sqlite'] }));
     const run = await runBin(['ingest', fixture('bad-input.jsonl'), '--json'], { cwd });
     expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(run.code).toBe(2);

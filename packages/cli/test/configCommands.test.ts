@@ -17,7 +17,7 @@ describe('strata init', () => {
 
     const validate = await runInProcess(['validate', '--start'], { cwd });
     expect(validate.stdout).toMatch(/^ok\s+config\s+.*strata\.config\.ts$/m);
-    expect(validate.stdout).toMatch(/^ok\s+plugins\s+start order: hot-sqlite$/m);
+    expect(validate.stdout).toMatch(/^ok\s+plugins\s+start order: hot-sqlite -> privacy$/m);
     expect(validate.stdout).toMatch(/^ok\s+data dir\s+/m);
     expect(validate.stdout).toMatch(/^ok\s+storage\s+hot-sqlite \(hot\) healthy$/m);
     expect(validate.code).toBe(0);
@@ -89,7 +89,7 @@ describe('strata status', () => {
       tiers: Array<{ name: string; role: string; health: { ok: boolean } }>;
       deadLetterFiles: Array<{ file: string; lines: number }>;
     }>(json.stdout);
-    expect(status).toMatchObject({ dataDir: join(cwd, 'analytics'), configSource: null, plugins: ['hot-sqlite'], interactions: 7 });
+    expect(status).toMatchObject({ dataDir: join(cwd, 'analytics'), configSource: null, plugins: ['hot-sqlite', 'privacy'], interactions: 7 });
     expect(status.tiers).toEqual([expect.objectContaining({ name: 'hot-sqlite', role: 'hot', health: expect.objectContaining({ ok: true }) })]);
     expect(status.deadLetterFiles.reduce((sum, file) => sum + file.lines, 0)).toBe(20);
 

@@ -23,7 +23,8 @@ export const BUILT_IN_PLUGINS = [
 ] as const;
 
 /** The plugins used when there is no config file. */
-export const EMBEDDED_DEFAULT_PLUGINS: readonly string[] = ['hot-sqlite'];
+/** No config file: hot SQLite with the privacy processor (pseudonyms and PII scrubbing) on. */
+export const EMBEDDED_DEFAULT_PLUGINS: readonly string[] = ['hot-sqlite', 'privacy'];
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 

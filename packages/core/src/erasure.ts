@@ -26,19 +26,17 @@ export interface ErasureReport {
   verified: boolean;
 }
 
-/** The ids to look for in storage: the id as given (it may already be a stored pseudonym) and every form the processors map it to. */
+/**
+ * The ids to look for in storage. Without a pseudonymising processor the stored id is the id itself.
+ * With one, only the forms it gives are searched (it returns an id that already is a stored
+ * pseudonym as it is), so the raw id never reaches the report or the audit log.
+ */
 export async function storedSessionIds(sessionId: string, processors: readonly Processor[]): Promise<string[]> {
+  const mappers = processors.filter((processor) => processor.storedSessionIds);
+  if (mappers.length === 0) return [sessionId];
   const ids = new Set<string>();
-  let mapped = false;
-  for (const processor of processors) {
-    if (!processor.storedSessionIds) continue;
-    mapped = true;
-    for (const id of await processor.storedSessionIds(sessionId)) ids.add(id);
-  }
-  // Without a pseudonymising processor the stored id is the id itself; with one, the given id is
-  // still searched in case the caller passed a stored pseudonym (read off a dashboard).
-  ids.add(sessionId);
-  return mapped ? [...ids] : [sessionId];
+  for (const processor of mappers) for (const id of await processor.storedSessionIds!(sessionId)) ids.add(id);
+  return [...ids];
 }
 
 /** Erases a subject from every tier, then checks that no row of it remains. */

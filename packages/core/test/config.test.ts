@@ -272,12 +272,12 @@ describe('loadConfig', () => {
     expect(error.message).toContain(join(directory, 'missing.config.ts'));
   });
 
-  it('uses the embedded default (hot-sqlite under ./analytics) when there is no config file', async () => {
+  it('uses the embedded default (hot-sqlite and privacy under ./analytics) when there is no config file', async () => {
     const directory = tempDir();
     expect(findConfigFile(directory)).toBeUndefined();
     const resolved = await loadConfig({ cwd: directory, catalog });
     expect(resolved.source).toBeNull();
-    expect(resolved.plugins.map((plugin) => plugin.definition.name)).toEqual(['hot-sqlite']);
+    expect(resolved.plugins.map((plugin) => plugin.definition.name)).toEqual(['hot-sqlite', 'privacy']);
     expect(resolved.dataDir).toBe(join(directory, 'analytics'));
   });
 
