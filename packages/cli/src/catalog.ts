@@ -9,6 +9,7 @@ export const cliCatalog: PluginCatalog = {
   'hot-sqlite': async () => (await import('@strata/hot-sqlite')).hotSqlitePlugin,
   privacy: async () => (await import('@strata/privacy')).privacyPlugin,
   alerts: async () => (await import('@strata/alerts')).alertsPlugin,
+  cache: async () => (await import('@strata/cache')).cachePlugin,
   backup: async () => (await import('@strata/backup')).backupPlugin,
   quality: async () => (await import('@strata/quality')).qualityPlugin,
   'historical-sqlite': async () => (await import('@strata/historical-sqlite')).historicalSqlitePlugin,

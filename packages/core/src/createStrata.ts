@@ -8,6 +8,7 @@ import { IngestPipeline, type IngestTally, type PipelineCounters, type RecordOut
 import { createInteractionValidator } from './interaction.js';
 import { tierInsights, type InsightsProvider } from './insights.js';
 import { layerInsights } from './layeredInsights.js';
+import { cachedInsights, type CachedInsights } from './cachedInsights.js';
 import type { Principal } from './access.js';
 import { AuditLog } from './auditLog.js';
 import { eraseSubject, type ErasureReport, type ErasureRequest } from './erasure.js';
@@ -172,14 +173,16 @@ export async function createStrata(options: CreateStrataOptions = {}): Promise<S
     throw new StrataError('STRATA_NO_HOT_TIER', `no plugin provides a hot storage tier (plugins: ${registry.names.join(', ') || 'none'}); add hot-sqlite or hot-postgres to plugins`);
   }
   let scheduler: JobScheduler;
+  // The scheduler is built before the instance it reports to; a job cannot run before both exist.
+  let instance: StrataInstance | undefined;
   try {
-    scheduler = new JobScheduler(registry.jobs(), logger, clock, registry.jobLock());
+    scheduler = new JobScheduler(registry.jobs(), logger, clock, registry.jobLock(), () => instance?.afterJob());
   } catch (error) {
     await registry.stop(config.shutdownTimeoutMs).catch(() => undefined);
     throw error;
   }
   if (options.scheduleJobs ?? true) scheduler.start();
-  const instance = new StrataInstance(config, logger, clock, registry, hot, scheduler);
+  instance = new StrataInstance(config, logger, clock, registry, hot, scheduler);
   if (options.monitor ?? config.monitor.enabled) instance.startMonitor();
   return instance;
 }
@@ -188,8 +191,9 @@ class StrataInstance implements Strata {
   private readonly pipeline: IngestPipeline;
   private readonly deadLetters: DeadLetterStore;
   private readonly auditLog: AuditLog;
-  /** The hot tier's insights, with months it pruned answered by the warm tier. */
-  private layered: InsightsProvider | undefined;
+  /** The hot tier's insights, layered over the warm tier's and cached when a cache is configured. */
+  private readonly insightsProvider: InsightsProvider;
+  private readonly cache: CachedInsights | undefined;
   /** The core's own metrics; sampled only after `startMonitor`. */
   readonly monitor: SystemMonitor;
   private readonly validate: ReturnType<typeof createInteractionValidator>;
@@ -209,6 +213,12 @@ class StrataInstance implements Strata {
     const scrubbers = registry.processors().flatMap((processor) => (processor.scrubText ? [processor.scrubText.bind(processor)] : []));
     if (scrubbers.length > 0) this.deadLetters.setScrubber((text) => scrubbers.reduce((scrubbed, scrub) => scrub(scrubbed), text));
     this.auditLog = new AuditLog(config.dataDir, () => clock.now());
+    // Insights: the hot tier's, with months it pruned answered by the warm tier, read through the
+    // cache when a plugin contributes one.
+    const layered = layerInsights(tierInsights(hot), registry.storage('warm')?.insights);
+    const store = registry.cache();
+    this.cache = store ? cachedInsights(layered, store, { logger: logger.child({ component: 'insights-cache' }) }) : undefined;
+    this.insightsProvider = this.cache ?? layered;
     this.monitor = new SystemMonitor(
       {
         counters: () => this.pipeline.counters(),
@@ -216,12 +226,15 @@ class StrataInstance implements Strata {
         hot,
         now: () => clock.now(),
         logger: logger.child({ component: 'system-monitor' }),
+        onMetricsWritten: (samples) => this.cache?.invalidateForMetrics(samples),
       },
       { intervalMs: config.monitor.intervalMs, activeSessionWindowMs: config.monitor.activeSessionWindowMs, maxTrackedSessions: 100_000 },
     );
-    this.pipeline = new IngestPipeline(config.pipeline, hot, registry.processors(), registry.sinks(), this.deadLetters, logger, () => clock.now(), (events) =>
-      this.monitor.observe(events),
-    );
+    this.pipeline = new IngestPipeline(config.pipeline, hot, registry.processors(), registry.sinks(), this.deadLetters, logger, () => clock.now(), (events) => {
+      this.monitor.observe(events);
+      // Awaited before the batch's callers are answered, so a recordStrict caller reads fresh answers.
+      return this.cache?.invalidateForBatch(events);
+    });
     registry.addMetricSource(this.monitor);
     registry.addMetricSource(insightsMetricSource(() => this.insights, config.monitor.insightsWindowMs, () => clock.now()));
   }
@@ -307,6 +320,11 @@ class StrataInstance implements Strata {
     return this.monitor.sampleAndStore();
   }
 
+  /** After a job: retention, restores and the like move or delete data under every cached answer. */
+  async afterJob(): Promise<void> {
+    await this.cache?.invalidateAll();
+  }
+
   startMonitor(): void {
     this.monitor.start();
   }
@@ -331,7 +349,11 @@ class StrataInstance implements Strata {
       const tier = this.registry.storage(role);
       return tier ? [tier] : [];
     });
-    return eraseSubject(request, tiers, this.registry.processors());
+    try {
+      return await eraseSubject(request, tiers, this.registry.processors());
+    } finally {
+      await this.cache?.invalidateAll();
+    }
   }
 
   async rate(feedback: RatingFeedback): Promise<RatingResult> {
@@ -343,6 +365,7 @@ class StrataInstance implements Strata {
     }
     await this.pipeline.flush();
     const status = await this.hot.rateInteraction(feedback.eventId, feedback.userRating);
+    if (status === 'updated') await this.cache?.invalidateAll();
     return { eventId: feedback.eventId, status };
   }
 
@@ -361,7 +384,17 @@ class StrataInstance implements Strata {
         erase: (request) => owner.erase(request),
         rate: (feedback) => owner.rate(feedback),
         runJob: (name, options) => owner.runJob(name, options),
-        hotTier: () => owner.hot,
+        hotTier: () => ({
+          queryInteractions: (query) => owner.hot.queryInteractions(query),
+          scanInteractions: (range, options) => owner.hot.scanInteractions(range, options),
+          deleteInteractions: async (range) => {
+            try {
+              return await owner.hot.deleteInteractions(range);
+            } finally {
+              await owner.cache?.invalidateAll();
+            }
+          },
+        }),
       },
       principal,
       this.auditLog,
@@ -403,8 +436,7 @@ class StrataInstance implements Strata {
   }
 
   get insights(): InsightsProvider {
-    this.layered ??= layerInsights(tierInsights(this.hot), this.registry.storage('warm')?.insights);
-    return this.layered;
+    return this.insightsProvider;
   }
 
   metrics(): PipelineCounters {

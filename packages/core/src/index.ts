@@ -1,4 +1,21 @@
 export type { CacheStats, CacheStore } from './cache.js';
+export {
+  DEFAULT_INSIGHTS_CACHE_TTLS,
+  DEFAULT_SESSION_WINDOW_MS,
+  INSIGHTS_CACHE_CATEGORIES,
+  MAX_DAY_TAGS,
+  OPEN_RANGE_TAG,
+  batchInvalidationTags,
+  cachedInsights,
+  insightsCacheKey,
+  insightsCacheTags,
+  metricInvalidationTags,
+  type CachedInsights,
+  type CachedInsightsOptions,
+  type CachedInsightsPolicy,
+  type InsightsCacheCategory,
+  type InsightsCacheStore,
+} from './cachedInsights.js';
 export { systemClock, type Clock } from './clock.js';
 export {
   ALERT_NOTIFIERS,

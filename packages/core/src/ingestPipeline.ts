@@ -82,7 +82,7 @@ export class IngestPipeline {
     private readonly logger: Logger,
     private readonly now: () => number,
     /** Called with each batch's newly stored events after the commit (the system monitor counts sessions). */
-    private readonly onCommitted?: (events: readonly Interaction[]) => void,
+    private readonly onCommitted?: (events: readonly Interaction[]) => void | Promise<void>,
   ) {
     this.channels = sinks.map(
       (sink) => new SinkChannel(sink, { ...options.sinkDefaults, ...options.sinks[sink.name] }, logger.child({ sink: sink.name }), now),
@@ -325,11 +325,11 @@ export class IngestPipeline {
         const result = await this.hot.writeInteractions(events);
         this.stats.lastBatchWriteMs = performance.now() - started;
         const duplicateIds = result.duplicates > 0 ? new Set(result.duplicateIds) : undefined;
+        const stored = duplicateIds ? events.filter((event) => !duplicateIds.has(event.eventId)) : events;
+        await this.notifyCommitted(stored);
         for (const entry of unique) this.settle(entry, duplicateIds?.has(entry.event.eventId) ? 'duplicate' : 'stored');
         for (const entry of repeats) this.settle(entry, 'duplicate');
-        const stored = duplicateIds ? events.filter((event) => !duplicateIds.has(event.eventId)) : events;
         for (const channel of this.channels) channel.enqueue(stored);
-        this.onCommitted?.(stored);
         return;
       } catch (error) {
         lastError = error;
@@ -339,6 +339,16 @@ export class IngestPipeline {
       }
     }
     this.failEntries([...unique, ...repeats], `hot tier write failed: ${describeError(lastError)}`, lastError);
+  }
+
+  /** Observers of committed batches (monitor, cache invalidation) must never turn a commit into a failure. */
+  private async notifyCommitted(stored: readonly Interaction[]): Promise<void> {
+    if (!this.onCommitted || stored.length === 0) return;
+    try {
+      await this.onCommitted(stored);
+    } catch (error) {
+      this.logger.warn({ err: describeError(error) }, 'a committed-batch observer failed; the batch is stored');
+    }
   }
 
   private settle(entry: QueueEntry, status: RecordOutcome['status']): void {

@@ -46,6 +46,8 @@ export class JobScheduler {
     private readonly logger: Logger,
     private readonly clock: Clock,
     private readonly lock?: JobLock,
+    /** Called after every run, finished or failed (jobs move and delete data: cached answers must go). */
+    private readonly afterRun?: (job: string) => Promise<void> | void,
   ) {
     const issues: Issue[] = [];
     for (const job of jobs) {
@@ -152,6 +154,7 @@ export class JobScheduler {
     } finally {
       this.running.delete(job.name);
       options.signal?.removeEventListener('abort', onAbort);
+      await this.afterRun?.(job.name);
     }
   }
 

@@ -29,6 +29,8 @@ export interface SystemMonitorSources {
   hot: StorageTier;
   now(): number;
   logger: Logger;
+  /** Called after samples are stored (the insights cache drops system-performance answers). */
+  onMetricsWritten?(samples: readonly Metric[]): Promise<void> | void;
 }
 
 const MB = 1024 * 1024;
@@ -91,6 +93,7 @@ export class SystemMonitor implements MetricSource {
       if (this.sources.hot.writeMetrics) {
         const samples: Metric[] = readings.map((reading) => ({ timestamp: reading.at, name: reading.name, value: reading.value, unit: reading.unit ?? null, component: 'strata' }));
         await this.sources.hot.writeMetrics(samples);
+        await this.sources.onMetricsWritten?.(samples);
       }
       return readings;
     } catch (error) {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { AccessDeniedError, OPERATIONS, type AccessRole, type AuditEntry, type Operation, type ScopedStrata } from '@strata/core';
 import { describe, expect, it } from 'vitest';
 import { interaction, linesOf, openStrata, rejectionOf } from './fixtures.js';
+import { MemoryTier } from './memoryTier.js';
 
 // The plan's table, written out cell by cell so the test does not trust the code's own table.
 const EXPECTED: Record<Operation, Record<AccessRole, boolean>> = {
@@ -63,12 +64,14 @@ describe('role-based access', () => {
     for (const role of ['admin', 'analyst', 'developer', 'viewer'] as const) {
       const allowed = EXPECTED[operation][role];
       it(`${role} ${allowed ? 'may' : 'may not'} ${operation}`, async () => {
-        const { strata, dataDir, tier } = await openStrata({
-          extras: { jobs: [{ name: 'noop', description: 'does nothing', run: async () => ({ summary: 'nothing' }) }] },
-        });
         // The memory tier keeps no rollups; stand-ins let the guarded paths run to the end.
+        const tier = new MemoryTier();
         const answer = { items: [], nextCursor: null, range: { from: null, to: null } };
         Object.assign(tier, { insights: { commonQuestions: async () => answer }, report: async () => ({ answered: true }) });
+        const { strata, dataDir } = await openStrata({
+          tier,
+          extras: { jobs: [{ name: 'noop', description: 'does nothing', run: async () => ({ summary: 'nothing' }) }] },
+        });
         const scoped = strata.as({ name: `${role}-user`, role });
         const outcome = perform(scoped, operation);
         if (allowed) {

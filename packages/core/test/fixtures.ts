@@ -67,6 +67,8 @@ export interface OpenStrataOptions {
   /** Sinks, processors and hooks contributed by a second plugin named `test-extras`. */
   extras?: Omit<PluginContribution, 'storage'>;
   shutdownTimeoutMs?: number;
+  /** A tier prepared by the test (e.g. with stand-in insights); default a fresh MemoryTier. */
+  tier?: MemoryTier;
 }
 
 /**
@@ -74,7 +76,7 @@ export interface OpenStrataOptions {
  * dir in a temp directory. Small batch delays keep tests fast. Closed after the test.
  */
 export async function openStrata(options: OpenStrataOptions = {}): Promise<TestStrata> {
-  const tier = new MemoryTier();
+  const tier = options.tier ?? new MemoryTier();
   const dataDir = tempDir();
   const plugins: StrataConfig['plugins'] = ['hot-sqlite'];
   const catalog: Record<string, () => ReturnType<typeof memoryTierPlugin>> = { 'hot-sqlite': () => memoryTierPlugin(tier) };

@@ -38,8 +38,11 @@ describe('hot-sqlite under createStrata', () => {
     const stored = await strata.storage('hot')!.queryInteractions({});
     await strata.close();
     expect(JSON.stringify(stored.items)).not.toContain('203.0.113.77');
+    expect(JSON.stringify(stored.items)).not.toContain('SecretAgent');
     expect(stored.items[0]).not.toHaveProperty('ipAddress');
-    expect(stored.items[0]?.ipHash).toBeNull();
+    expect(stored.items[0]).not.toHaveProperty('userAgent');
+    // The embedded default runs the privacy processor: the address is kept only as a keyed pseudonym.
+    expect(stored.items[0]?.ipHash).toMatch(/^ps1\./);
   });
 
   it('loads hot-sqlite by name from a JSON config with its options validated', async () => {
