@@ -2,9 +2,11 @@
 // (a) raw better-sqlite3 batched inserts of the same rows into a plain table with no indexes, and
 // (b) the naive design: one autocommitted INSERT per row into the plan's table, indexed on every
 //     column a dashboard filters by (timestamp, session, role, type, success, query hash).
+// Strata runs twice each way: with the hot tier alone (privacy off) and as the embedded default
+// (hot tier + privacy processor: pseudonyms and PII scrubbing), as the privacy issue asks.
 // Usage: node bench/ingest.mjs [--events 1000000] [--naive-events 50000]
-import { createHash } from 'node:crypto';
-import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -15,6 +17,9 @@ const naiveEvents = Math.min(events, arg('naive-events', 50_000));
 const { writeWorkloadFile, generateWorkload } = await workspace('@strata/testing');
 const { createStrata } = await workspace('@strata/core');
 const { hotSqlitePlugin } = await workspace('@strata/hot-sqlite');
+const { privacyPlugin } = await workspace('@strata/privacy');
+// The privacy key comes from the environment here, so no key file is written into a real home.
+const privacyEnv = { ...process.env, STRATA_PRIVACY_KEY: randomBytes(32).toString('hex') };
 const Database = betterSqlite3();
 
 const work = mkdtempSync(join(tmpdir(), 'strata-bench-ingest-'));
@@ -74,43 +79,69 @@ try {
   const naiveRate = (naiveCount / naiveMs) * 1000;
 
   // Strata, end to end: the CLI as a user runs it, in its own process.
-  const cliDataDir = join(work, 'cli-data');
-  const cli = await runMeasured(process.execPath, [join(root, 'packages/cli/dist/bin.js'), 'ingest', file, '--json', '--data-dir', cliDataDir, '--log-level', 'error'], { cwd: work });
-  if (cli.code !== 0) throw new Error(`strata ingest exited ${cli.code}: ${cli.stderr.slice(-2000)}`);
-  const summary = JSON.parse(cli.stdout.trim().split('\n').pop());
-  if (summary.stored !== events) throw new Error(`strata ingest stored ${summary.stored} of ${events}`);
-  const cliRate = (events / cli.ms) * 1000;
+  async function cliRun(name, config) {
+    const dataDir = join(work, `cli-${name}`);
+    const args = [join(root, 'packages/cli/dist/bin.js'), 'ingest', file, '--json', '--data-dir', dataDir, '--log-level', 'error'];
+    if (config) {
+      const configFile = join(work, `${name}.config.json`);
+      writeFileSync(configFile, JSON.stringify(config));
+      args.push('--config', configFile);
+    }
+    const run = await runMeasured(process.execPath, args, { cwd: work, env: privacyEnv });
+    if (run.code !== 0) throw new Error(`strata ingest (${name}) exited ${run.code}: ${run.stderr.slice(-2000)}`);
+    const summary = JSON.parse(run.stdout.trim().split('\n').pop());
+    if (summary.stored !== events) throw new Error(`strata ingest (${name}) stored ${summary.stored} of ${events}`);
+    rmSync(dataDir, { recursive: true, force: true });
+    return { rate: (events / run.ms) * 1000, peakMb: run.peakMb };
+  }
+  const cliPlain = await cliRun('hot-only', { plugins: ['hot-sqlite'] });
+  const cliPrivate = await cliRun('embedded-default');
 
   // Strata in-process: record() as an assistant calls it, yielding to the event loop as a server would.
   const parsed = [...generateWorkload({ events: Math.min(events, 300_000), seed: 43 })];
-  const strata = await createStrata({ config: { dataDir: join(work, 'record-data') }, cwd: work, catalog: { 'hot-sqlite': () => hotSqlitePlugin }, logLevel: 'error' });
-  started = performance.now();
-  for (let i = 0; i < parsed.length; i += 1) {
-    strata.record(parsed[i]);
-    // A well-behaved producer: yield every 1,000 events, and wait while the queue is deep, so the
-    // figure is the sustainable rate rather than how fast the queue fills.
-    if (i % 1_000 === 999) {
-      do await new Promise((resolve) => setImmediate(resolve));
-      while (strata.metrics().queued > 20_000);
+  async function recordRun(name, plugins) {
+    process.env.STRATA_PRIVACY_KEY = privacyEnv.STRATA_PRIVACY_KEY;
+    const strata = await createStrata({
+      config: { dataDir: join(work, `record-${name}`), plugins },
+      cwd: work,
+      catalog: { 'hot-sqlite': () => hotSqlitePlugin, privacy: () => privacyPlugin },
+      logLevel: 'error',
+      monitor: false,
+    });
+    const started = performance.now();
+    for (let i = 0; i < parsed.length; i += 1) {
+      strata.record(parsed[i]);
+      // A well-behaved producer: yield every 1,000 events, and wait while the queue is deep, so the
+      // figure is the sustainable rate rather than how fast the queue fills.
+      if (i % 1_000 === 999) {
+        do await new Promise((resolve) => setImmediate(resolve));
+        while (strata.metrics().queued > 20_000);
+      }
     }
+    await strata.flush();
+    const ms = performance.now() - started;
+    const counters = strata.metrics();
+    await strata.close();
+    if (counters.stored !== parsed.length) throw new Error(`record() (${name}) stored ${counters.stored} of ${parsed.length} (dropped ${counters.dropped})`);
+    return (parsed.length / ms) * 1000;
   }
-  await strata.flush();
-  const recordMs = performance.now() - started;
-  const counters = strata.metrics();
-  await strata.close();
-  if (counters.stored !== parsed.length) throw new Error(`record() stored ${counters.stored} of ${parsed.length} (dropped ${counters.dropped})`);
-  const recordRate = (parsed.length / recordMs) * 1000;
+  const recordPlain = await recordRun('hot-only', ['hot-sqlite']);
+  const recordPrivate = await recordRun('with-privacy', ['hot-sqlite', 'privacy']);
 
+  const row = (path, count, rate, peak) => [path, count, formatRate(rate), (rate / rawRate).toFixed(2), (rate / naiveRate).toFixed(2), peak];
   printTable(
     ['path', 'events', 'events/s', '× baseline (a)', '× naive (b)', 'peak RSS'],
     [
-      ['(a) raw better-sqlite3, batched, no indexes', events, formatRate(rawRate), '1.00', (rawRate / naiveRate).toFixed(2), '—'],
-      ['(b) naive: row-by-row autocommit, 6 indexes', naiveCount, formatRate(naiveRate), (naiveRate / rawRate).toFixed(2), '1.00', '—'],
-      ['strata ingest (CLI, end to end)', events, formatRate(cliRate), (cliRate / rawRate).toFixed(2), (cliRate / naiveRate).toFixed(2), `${cli.peakMb.toFixed(0)} MB`],
-      ['strata record() in process', parsed.length, formatRate(recordRate), (recordRate / rawRate).toFixed(2), (recordRate / naiveRate).toFixed(2), '—'],
+      row('(a) raw better-sqlite3, batched, no indexes', events, rawRate, '—'),
+      row('(b) naive: row-by-row autocommit, 6 indexes', naiveCount, naiveRate, '—'),
+      row('strata ingest (CLI), hot tier only', events, cliPlain.rate, `${cliPlain.peakMb.toFixed(0)} MB`),
+      row('strata ingest (CLI), embedded default (+ privacy)', events, cliPrivate.rate, `${cliPrivate.peakMb.toFixed(0)} MB`),
+      row('strata record() in process, hot tier only', parsed.length, recordPlain, '—'),
+      row('strata record() in process, + privacy', parsed.length, recordPrivate, '—'),
     ],
   );
-  console.log(`\ninput file ${(statSync(file).size / 1e6).toFixed(1)} MB; strata data dir written by the CLI run: ${cliDataDir}`);
+  console.log(`\nprivacy on / off: CLI ${(cliPrivate.rate / cliPlain.rate).toFixed(2)}×, record() ${(recordPrivate / recordPlain).toFixed(2)}×`);
+  console.log(`input file ${(statSync(file).size / 1e6).toFixed(1)} MB`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

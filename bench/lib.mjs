@@ -9,7 +9,13 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Imports a workspace package's built entry (benchmarks run on what users get: `pnpm bench` builds first). */
 export async function workspace(name) {
-  const dirs = { '@strata/core': 'packages/core', '@strata/testing': 'packages/testing', '@strata/hot-sqlite': 'plugins/hot-sqlite', '@strata/cli': 'packages/cli' };
+  const dirs = {
+    '@strata/core': 'packages/core',
+    '@strata/testing': 'packages/testing',
+    '@strata/hot-sqlite': 'plugins/hot-sqlite',
+    '@strata/privacy': 'plugins/privacy',
+    '@strata/cli': 'packages/cli',
+  };
   return import(pathToFileURL(join(root, dirs[name], 'dist', 'index.js')).href);
 }
 
