@@ -60,6 +60,8 @@ const MAX_WRITE_ATTEMPTS = 5;
  */
 export class IngestPipeline {
   private queue: QueueEntry[] = [];
+  /** Queued entries whose caller awaits the outcome (recordStrict). */
+  private waitersQueued = 0;
   private head = 0;
   private timer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | undefined;
@@ -123,8 +125,12 @@ export class IngestPipeline {
       return false;
     }
     this.queue.push(entry);
+    if (entry.waiter) this.waitersQueued += 1;
     if (this.size >= this.options.maxBatchSize) this.kick();
     else this.armTimer();
+    // A recordStrict caller is awaiting this event: the timer that writes it must keep the process
+    // alive (a script whose only work is that await would otherwise exit before the write).
+    if (this.waitersQueued > 0) this.timer?.ref();
     return true;
   }
 
@@ -197,7 +203,7 @@ export class IngestPipeline {
       this.partialDue = true;
       this.kick();
     }, this.options.maxBatchDelayMs);
-    this.timer.unref();
+    if (this.waitersQueued === 0) this.timer.unref();
   }
 
   private clearTimer(): void {
@@ -263,6 +269,7 @@ export class IngestPipeline {
   private take(count: number): QueueEntry[] {
     const end = Math.min(this.queue.length, this.head + count);
     const batch = this.queue.slice(this.head, end);
+    for (const entry of batch) if (entry.waiter) this.waitersQueued -= 1;
     this.head = end;
     if (this.head === this.queue.length) {
       this.queue = [];

@@ -74,7 +74,7 @@ export class SinkChannel {
   private drop(count: number, why: string): void {
     this.stats.dropped += count;
     this.stats.backlog = Math.max(0, this.stats.backlog - count);
-    this.logger.warn({ sink: this.sink.name, dropped: count, totalDropped: this.stats.dropped }, `${this.sink.name}: dropped ${count} event(s): ${why}`);
+    this.logger.warn({ dropped: count, totalDropped: this.stats.dropped }, `${this.sink.name}: dropped ${count} event(s): ${why}`);
   }
 
   private async run(): Promise<void> {
@@ -126,7 +126,7 @@ export class SinkChannel {
         }
         const delay = this.backoff(attempt, error);
         this.logger.warn(
-          { sink: this.sink.name, attempt, retryInMs: delay, err: error instanceof StrataError ? error.message : describeError(error) },
+          { attempt, retryInMs: delay, err: error instanceof StrataError ? error.message : describeError(error) },
           `${this.sink.name}: delivery failed; retrying`,
         );
         this.stats.retries += 1;
@@ -140,7 +140,7 @@ export class SinkChannel {
   private dropFailed(count: number, why: string): void {
     // The batch is removed by run(); only the counters and the log change here.
     this.stats.dropped += count;
-    this.logger.error({ sink: this.sink.name, dropped: count, totalDropped: this.stats.dropped }, `${this.sink.name}: dropped ${count} event(s): ${why}`);
+    this.logger.error({ dropped: count, totalDropped: this.stats.dropped }, `${this.sink.name}: dropped ${count} event(s): ${why}`);
   }
 
   private backoff(attempt: number, error: unknown): number {

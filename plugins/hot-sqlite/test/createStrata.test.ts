@@ -116,3 +116,32 @@ describe('strata.rate', () => {
     }
   });
 });
+
+describe('a script whose only work is awaiting recordStrict', () => {
+  it('stays alive until the event is stored, then exits 0', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { pathToFileURL } = await import('node:url');
+    const dataDir = mkdtempSync(join(tmpdir(), 'hot-sqlite-script-'));
+    const core = pathToFileURL(join(import.meta.dirname, '..', '..', '..', 'packages', 'core', 'dist', 'index.js')).href;
+    const hot = pathToFileURL(join(import.meta.dirname, '..', 'dist', 'index.js')).href;
+    const script = `
+      const { createStrata } = await import(${JSON.stringify(core)});
+      const { hotSqlitePlugin } = await import(${JSON.stringify(hot)});
+      const strata = await createStrata({ config: { plugins: ['hot-sqlite'], pipeline: { maxBatchDelayMs: 200 } }, catalog: { 'hot-sqlite': () => hotSqlitePlugin }, dataDir: ${JSON.stringify(dataDir)}, logLevel: 'silent', monitor: false });
+      const outcome = await strata.recordStrict({ eventId: 'only', sessionId: 's', timestamp: new Date().toISOString(), userRole: 'student', query: 'q', queryType: 'technical', responseTime: 1, success: true });
+      await strata.close();
+      console.log(JSON.stringify(outcome));
+    `;
+    try {
+      // A file, not --eval: the writer thread inherits execArgv, and --input-type is refused there.
+      const file = join(dataDir, 'script.mjs');
+      writeFileSync(file, script);
+      const run = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 20_000 });
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      expect(JSON.parse(run.stdout.trim())).toEqual({ eventId: 'only', status: 'stored' });
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
