@@ -10,6 +10,7 @@ export const cliCatalog: PluginCatalog = {
   privacy: async () => (await import('@strata/privacy')).privacyPlugin,
   alerts: async () => (await import('@strata/alerts')).alertsPlugin,
   cache: async () => (await import('@strata/cache')).cachePlugin,
+  exporters: async () => (await import('@strata/exporters')).exportersPlugin,
   backup: async () => (await import('@strata/backup')).backupPlugin,
   quality: async () => (await import('@strata/quality')).qualityPlugin,
   'historical-sqlite': async () => (await import('@strata/historical-sqlite')).historicalSqlitePlugin,

@@ -6,7 +6,9 @@ import { alertsHistoryCommand, alertsListCommand, alertsSilenceCommand, alertsUn
 import { backupCommand, backupListCommand, backupVerifyCommand } from './backupCommand.js';
 import { demoCommand } from './demoCommand.js';
 import { eraseCommand } from './eraseCommand.js';
+import { exportCommand } from './exportCommand.js';
 import { ingestCommand } from './ingestCommand.js';
+import { importCommand } from './importCommand.js';
 import { initCommand } from './initCommand.js';
 import { jobsListCommand, jobsRunCommand } from './jobsCommand.js';
 import { qualityCommand } from './qualityCommand.js';
@@ -115,6 +117,29 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--json', 'print the report (or the history) as one JSON line')
     .addHelpText('after', '\nExit codes: 0 every check passed or was skipped, 2 a check warned or failed, 1 fatal error.')
     .action(run(qualityCommand));
+
+  program
+    .command('export')
+    .description('stream a dataset (interactions from every tier, sessions, query and content performance, business metrics) to CSV, JSON or JSON Lines')
+    .requiredOption('--out <file>', 'file to write (atomically; .gz compresses), or - for stdout')
+    .option('--dataset <name>', 'interactions, sessions, queries, content, business-metrics, or one a plugin contributes', 'interactions')
+    .option('--format <format>', 'csv, json, jsonl, or one a plugin contributes (default: from the --out file name)')
+    .option('--from <when>', 'start of the range: a duration back from now (30d, 12h), a date or a date-time (default: all data)')
+    .option('--to <when>', 'end of the range (exclusive): a date, a date-time or a duration back from now (default: no end)')
+    .option('--role <role>', 'only rows of this user role')
+    .option('--query-type <type>', 'only rows of this query type (interactions, sessions, queries)')
+    .option('--json', 'print the summary as one JSON line (on stderr when --out is -)')
+    .addHelpText('after', '\nCSV cells starting with = + - @ tab or CR are prefixed with a single quote, so spreadsheets show them as text; strata import removes it.\nExit codes: 0 exported, 1 error (nothing is left at --out), 130/143 interrupted (nothing is left at --out).')
+    .action(run(exportCommand));
+
+  program
+    .command('import')
+    .description('read interactions from a CSV, JSON or JSON Lines file (gzip or not) through the ingest path: validated, deduplicated by eventId')
+    .argument('<file>', 'a .jsonl, .json or .csv file (optionally .gz), or - to read stdin (with --format)')
+    .option('--format <format>', 'jsonl, json, csv, or one a plugin contributes (default: from the file name)')
+    .option('--json', 'print the summary as one JSON line on stdout')
+    .addHelpText('after', '\nExit codes: 0 every record accepted (duplicates included), 2 some rejected (the rest stored), 1 fatal error, 130/143 interrupted.')
+    .action(run(importCommand));
 
   program
     .command('demo')

@@ -405,7 +405,9 @@ export class HotSqliteTier implements StorageTier {
       key += 's';
     }
     if (after) {
-      clauses.push('(timestamp > ? OR (timestamp = ? AND id > ?))');
+      // The bare `timestamp >= ?` lets SQLite seek the timestamp index to the cursor; with the OR
+      // alone it scans the index from its start on every page (quadratic over a full scan).
+      clauses.push('timestamp >= ? AND (timestamp > ? OR id > ?)');
       params.push(after.timestamp, after.timestamp, after.id);
       key += 'a';
     }
