@@ -11,6 +11,7 @@ import { ingestCommand } from './ingestCommand.js';
 import { importCommand } from './importCommand.js';
 import { initCommand } from './initCommand.js';
 import { jobsListCommand, jobsRunCommand } from './jobsCommand.js';
+import { migrateTierCommand } from './migrateTierCommand.js';
 import { qualityCommand } from './qualityCommand.js';
 import { reportCommand } from './reportCommand.js';
 import { restoreCommand } from './restoreCommand.js';
@@ -140,6 +141,19 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--json', 'print the summary as one JSON line on stdout')
     .addHelpText('after', '\nExit codes: 0 every record accepted (duplicates included), 2 some rejected (the rest stored), 1 fatal error, 130/143 interrupted.')
     .action(run(importCommand));
+
+  program
+    .command('migrate-tier')
+    .description('copy the hot tier into another backend (hot-sqlite → hot-postgres) and verify counts and checksums; run before switching traffic')
+    .requiredOption('--from <plugin>', 'the tier you are leaving, e.g. hot-sqlite')
+    .requiredOption('--to <plugin>', 'the tier you are moving to, e.g. hot-postgres')
+    .option('--from-options <json>', "options of --from when the config does not list it (default: the plugin's defaults)")
+    .option('--to-options <json>', "options of --to when the config does not list it")
+    .option('--batch <n>', 'rows per copied batch', '5000')
+    .option('--resume', 'finish a migration that stopped half-way (the target already holds some rows)')
+    .option('--json', 'print the report as one JSON line')
+    .addHelpText('after', '\nExit codes: 0 copied and verified, 1 not verified or failed, 130/143 interrupted (run again with --resume).')
+    .action(run(migrateTierCommand));
 
   program
     .command('demo')
