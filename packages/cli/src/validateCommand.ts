@@ -138,10 +138,15 @@ async function checkStorage(context: CommandContext): Promise<CheckResult> {
     try {
       const status = await strata.status();
       const sick = status.tiers.filter((tier) => !tier.health.ok);
+      const cache = await strata.cacheHealth();
+      if (cache && !cache.ok) sick.push({ name: 'cache', role: 'hot', health: { ok: false, details: {}, problem: cache.detail } });
       return {
         name: 'storage',
         ok: sick.length === 0,
-        detail: status.tiers.map((tier) => `${tier.name} (${tier.role}) ${tier.health.ok ? 'healthy' : 'unhealthy'}`).join(', '),
+        detail: [
+          ...status.tiers.map((tier) => `${tier.name} (${tier.role}) ${tier.health.ok ? 'healthy' : 'unhealthy'}`),
+          ...(cache ? [`cache ${cache.ok ? 'reachable' : 'unreachable'}`] : []),
+        ].join(', '),
         issues: sick.map((tier) => ({ path: tier.name, message: tier.health.problem ?? 'reported unhealthy' })),
         hint: 'see the problem listed for each tier',
       };

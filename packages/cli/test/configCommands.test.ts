@@ -117,3 +117,14 @@ describe('strata demo', () => {
     expect(text.stdout).toContain('Top 10 queries');
   });
 });
+
+describe('strata validate --start with a Redis cache that does not answer', () => {
+  it('fails the storage check naming Redis and how to fix it', async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'strata.config.json'), JSON.stringify({ plugins: ['hot-sqlite', { name: 'cache', options: { store: 'redis', redis: { url: 'redis://127.0.0.1:1', connectTimeoutMs: 300 } } }] }));
+    const run = await runInProcess(['validate', '--start'], { cwd });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/FAIL\s+storage/);
+    expect(run.stdout).toContain('redis at redis://127.0.0.1:1 does not answer');
+  });
+});

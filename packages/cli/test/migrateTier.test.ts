@@ -7,7 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastJson, packageDir, runInProcess, tempDir } from './helpers.js';
 
 // pg is the hot-postgres plugin's dependency; the test borrows it to probe the server and clean up.
-const pg = createRequire(join(packageDir, '..', '..', 'plugins', 'hot-postgres', 'package.json'))('pg') as typeof import('pg');
+interface PgClient {
+  connect(): Promise<void>;
+  query(sql: string): Promise<unknown>;
+  end(): Promise<void>;
+}
+const pg = createRequire(join(packageDir, '..', '..', 'plugins', 'hot-postgres', 'package.json'))('pg') as {
+  Client: new (options: { connectionString: string; connectionTimeoutMillis?: number }) => PgClient;
+};
 const PG_URL = process.env.STRATA_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const schema = `t_migrate_${process.pid}_${randomBytes(4).toString('hex')}`;
 

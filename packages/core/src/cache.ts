@@ -11,6 +11,8 @@ export interface CacheStore {
   /** Drops every entry carrying any of these tags. */
   invalidateTags(tags: readonly string[]): Promise<void>;
   stats(): CacheStats;
+  /** Whether the backing store answers now, and if not why and how to fix it (`strata validate`). */
+  health?(): Promise<{ ok: boolean; detail: string }>;
   close?(): Promise<void>;
 }
 

@@ -145,6 +145,8 @@ export interface Strata {
    * (an export format, an export source) without a plugin of its own.
    */
   contributions<T>(key: string): T[];
+  /** The configured cache store's own health check, or null without a cache (or one that cannot tell). */
+  cacheHealth(): Promise<{ ok: boolean; detail: string } | null>;
   /** Samples the system monitor now and stores the sample in `system_performance` (it also runs on the config's interval). */
   sampleSystemMetrics(): Promise<MetricReading[]>;
 }
@@ -314,6 +316,11 @@ class StrataInstance implements Strata {
     await this.registry.flush();
     await this.deadLetters.flush();
     await this.auditLog.flush();
+  }
+
+  async cacheHealth(): Promise<{ ok: boolean; detail: string } | null> {
+    const store = this.registry.cache();
+    return store?.health ? store.health() : null;
   }
 
   sampleSystemMetrics(): Promise<MetricReading[]> {

@@ -171,6 +171,19 @@ export class RedisCacheStore implements InsightsCacheStore {
   }
 
   /** Hits, misses and errors of this process. Redis evicts by its own policy, which it does not report per key: `evictions` stays 0. */
+  async health(): Promise<{ ok: boolean; detail: string }> {
+    const url = redactUrl(this.options.url);
+    try {
+      const reply = await this.command<string>('PING', ['PING']);
+      return { ok: reply === 'PONG', detail: `redis at ${url} answers (state ${this.currentState})` };
+    } catch (error) {
+      return {
+        ok: false,
+        detail: `redis at ${url} does not answer (${describeError(error)}); start it or fix cache.options.redis.url — until then insights are served uncached`,
+      };
+    }
+  }
+
   stats(): CacheStats {
     return { ...this.counters };
   }
