@@ -176,3 +176,23 @@ describe('rating after the fact', () => {
     await direct.close();
   });
 });
+
+describe('batches aggregated on the host thread', () => {
+  it('give the writer thread the same rollups as writing inline, duplicates and re-sent batches included', async () => {
+    const now = () => Date.UTC(2025, 11, 20);
+    const events = sampleInteractions(1_200, 31);
+    const inline = HotSqliteTier.open({ file: join(directory, 'inline.db'), now });
+    const thread = HotSqliteTier.open({ file: join(directory, 'thread.db'), now, writer: 'thread' });
+    const batches = [events.slice(0, 400), events.slice(300, 700), events.slice(0, 400), [...events.slice(700, 1_200), events[5]!]];
+    for (const batch of batches) {
+      const a = await inline.writeInteractions(batch);
+      const b = await thread.writeInteractions(batch);
+      expect(b).toEqual(a);
+    }
+    await thread.close();
+    const reopened = HotSqliteTier.open({ file: join(directory, 'thread.db'), now });
+    expect(storedRollups(reopened.database)).toEqual(storedRollups(inline.database));
+    await reopened.close();
+    await inline.close();
+  });
+});
