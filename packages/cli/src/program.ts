@@ -15,6 +15,7 @@ import { migrateTierCommand } from './migrateTierCommand.js';
 import { qualityCommand } from './qualityCommand.js';
 import { reportCommand } from './reportCommand.js';
 import { restoreCommand } from './restoreCommand.js';
+import { serveCommand } from './serveCommand.js';
 import { statusCommand } from './statusCommand.js';
 import { validateCommand } from './validateCommand.js';
 
@@ -141,6 +142,21 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--json', 'print the summary as one JSON line on stdout')
     .addHelpText('after', '\nExit codes: 0 every record accepted (duplicates included), 2 some rejected (the rest stored), 1 fatal error, 130/143 interrupted.')
     .action(run(importCommand));
+
+  program
+    .command('serve')
+    .description('serve the HTTP API (batch ingest, insights, report, health) and the dashboard until SIGINT/SIGTERM')
+    .option('--port <n>', 'TCP port; 0 picks a free one', '8787')
+    .option('--host <host>', 'interface to listen on (0.0.0.0 for every interface, behind a TLS proxy)', '127.0.0.1')
+    .option('--tokens <file>', 'JSON file of bearer tokens [{ token: <sha256 hex or env var name>, name, role }] (default: strata.tokens.json here)')
+    .option('--body-limit <size>', 'largest request body (5mb, 512kb); more gets 413', '5mb')
+    .option('--max-queued <n>', 'ingest answers 429 while this many events wait for the hot tier (default: a quarter of pipeline.maxQueue)')
+    .option('--max-concurrent <n>', 'ingest requests processed at once; more get 429', '8')
+    .option('--max-batch <n>', 'most events in one ingest request; more gets 413', '10000')
+    .option('--no-jobs', 'do not run scheduled jobs (when another process, such as the assistant, runs them)')
+    .option('--json', 'print the address as one JSON line when listening, and a summary when stopped')
+    .addHelpText('after', '\nExit codes: 0 stopped by SIGINT/SIGTERM after writing every accepted event, 1 failed to start (bad tokens or options, port in use) or to shut down cleanly.')
+    .action(run(serveCommand));
 
   program
     .command('migrate-tier')
