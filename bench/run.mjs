@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { root } from './lib.mjs';
 
-const benches = ['ingest.mjs', 'responsiveness.mjs', 'dashboard.mjs', 'archival.mjs', 'privacy.mjs', 'cache.mjs', 'export.mjs', 'serve.mjs'];
+const benches = ['ingest.mjs', 'responsiveness.mjs', 'dashboard.mjs', 'archival.mjs', 'privacy.mjs', 'cache.mjs', 'export.mjs', 'serve.mjs', 'postgres.mjs'];
 const extra = process.argv.slice(2);
 let failed = false;
 for (const bench of benches) {

@@ -7,6 +7,7 @@ import type { PluginCatalog } from '@strata/core';
  */
 export const cliCatalog: PluginCatalog = {
   'hot-sqlite': async () => (await import('@strata/hot-sqlite')).hotSqlitePlugin,
+  'hot-postgres': async () => (await import('@strata/hot-postgres')).hotPostgresPlugin,
   privacy: async () => (await import('@strata/privacy')).privacyPlugin,
   alerts: async () => (await import('@strata/alerts')).alertsPlugin,
   cache: async () => (await import('@strata/cache')).cachePlugin,

@@ -1,1 +1,3 @@
-export {};
+export { HotPostgresTier, type HotPostgresTierOptions, type PgQueryable } from './hotPostgresTier.js';
+export { CONNECTION_STRING_ENV, HotPostgresOptionsSchema, hotPostgresPlugin, type HotPostgresOptions } from './hotPostgresPlugin.js';
+export { hotPostgresPlugin as default } from './hotPostgresPlugin.js';

@@ -1,0 +1,441 @@
+import type { Interaction } from '@strata/core';
+import { DAY_MS, HOUR_MS, MINUTE_MS, MINUTE_ROLLUP_HORIZON_MS, compareText, floorTo, histogramBin, toMicros } from '@strata/hot-sqlite';
+
+/**
+ * A batch aggregated in memory, exactly as hot-sqlite's batch writer does before it writes: maps
+ * keyed by bucket, session, question and content item, so each rollup row is written once per
+ * batch however many events it covers. Pure functions of their arguments: the writer, and erasure
+ * replaying a session's stored batches, use the same code.
+ */
+
+/** An event the batch stores, with its query key worked out once. */
+export interface FreshEvent {
+  event: Interaction;
+  queryHash: string;
+  normalizedQuery: string;
+}
+
+export interface RollupDelta {
+  bucket: number;
+  role: string;
+  type: string;
+  interactions: number;
+  successes: number;
+  responseUs: number;
+  ratingSum: number;
+  ratingCount: number;
+  snippets: number;
+  citations: number;
+  followUps: number;
+  sessionsStarted: number;
+  sessionsConverted: number;
+}
+
+export interface LatencyDelta {
+  bucket: number;
+  role: string;
+  responseUsMax: number;
+  bins: Map<number, number>;
+}
+
+export interface SessionDelta {
+  queries: number;
+  successes: number;
+  responseUs: number;
+  snippets: number;
+  citations: number;
+  ratingSum: number;
+  ratingCount: number;
+  maxTurn: number;
+  startTime: number;
+  startRole: string;
+  startType: string;
+  lastActivity: number;
+}
+
+export interface QueryDelta {
+  hash: string;
+  normalized: string;
+  asks: number;
+  successes: number;
+  responseUs: number;
+  ratingSum: number;
+  ratingCount: number;
+  firstAsked: number;
+  category: string;
+  lastAsked: number;
+  roles: Map<string, number>;
+}
+
+/** A question's day, over all roles (`role` undefined) or for one role. */
+export interface QueryDayDelta {
+  day: number;
+  hash: string;
+  role: string | undefined;
+  asks: number;
+  successes: number;
+  responseUs: number;
+  ratingSum: number;
+  ratingCount: number;
+}
+
+export interface ContentDelta {
+  type: string;
+  id: string;
+  accesses: number;
+  successes: number;
+  relevanceMicros: number;
+  relevanceCount: number;
+  first: number;
+  last: number;
+  roles: Map<string, number>;
+}
+
+/** A content item's day, over all roles (`role` undefined) or for one role. */
+export interface ContentDayDelta {
+  day: number;
+  /** The item's key in the batch's content map. */
+  item: string;
+  role: string | undefined;
+  accesses: number;
+  successes: number;
+  relevanceMicros: number;
+  relevanceCount: number;
+}
+
+export const ROLLUP_GRANULARITIES = ['minute', 'hour', 'day'] as const;
+export const ROLLUP_SIZES = [MINUTE_MS, HOUR_MS, DAY_MS] as const;
+/** Index of the minute granularity; sessions are counted from the next one up. */
+export const MINUTE = 0;
+
+export interface BatchDeltas {
+  /** Per granularity (minute, hour, day). */
+  rollups: Array<Map<string, RollupDelta>>;
+  latencies: Array<Map<string, LatencyDelta>>;
+  sessions: Map<string, SessionDelta>;
+  queries: Map<string, QueryDelta>;
+  queryDays: Map<string, QueryDayDelta>;
+  contents: Map<string, ContentDelta>;
+  contentDays: Map<string, ContentDayDelta>;
+}
+
+export function emptyDeltas(): BatchDeltas {
+  return {
+    rollups: ROLLUP_SIZES.map(() => new Map()),
+    latencies: ROLLUP_SIZES.map(() => new Map()),
+    sessions: new Map(),
+    queries: new Map(),
+    queryDays: new Map(),
+    contents: new Map(),
+    contentDays: new Map(),
+  };
+}
+
+export function rollupDelta(deltas: BatchDeltas, granularity: number, bucket: number, role: string, type: string): RollupDelta {
+  const map = deltas.rollups[granularity]!;
+  const key = `${bucket}:${role.length}:${role}${type}`;
+  let delta = map.get(key);
+  if (!delta) {
+    delta = {
+      bucket, role, type,
+      interactions: 0, successes: 0, responseUs: 0, ratingSum: 0, ratingCount: 0,
+      snippets: 0, citations: 0, followUps: 0, sessionsStarted: 0, sessionsConverted: 0,
+    };
+    map.set(key, delta);
+  }
+  return delta;
+}
+
+/** True when start (t1, r1, y1) comes before (t2, r2, y2): earliest timestamp, ties by role then query type. */
+export function startsBefore(t1: number, r1: string, y1: string, t2: number, r2: string, y2: string): boolean {
+  if (t1 !== t2) return t1 < t2;
+  const byRole = compareText(r1, r2);
+  return byRole !== 0 ? byRole < 0 : compareText(y1, y2) < 0;
+}
+
+/** Aggregates the events a batch stores (session starts are merged later, against the stored sessions). */
+export function aggregateBatch(fresh: readonly FreshEvent[], createdAt: number): BatchDeltas {
+  const deltas = emptyDeltas();
+  for (const { event, queryHash, normalizedQuery } of fresh) {
+    const { timestamp, userRole: role, queryType: type } = event;
+    const responseUs = toMicros(event.responseTime);
+    const bin = histogramBin(event.responseTime);
+    const success = event.success ? 1 : 0;
+    const rated = event.userRating === null ? 0 : 1;
+    const rating = event.userRating ?? 0;
+    // Minute rollups only for events recent when stored (hot-sqlite's rule; see its README).
+    const first = timestamp >= createdAt - MINUTE_ROLLUP_HORIZON_MS ? MINUTE : MINUTE + 1;
+    for (let granularity = first; granularity < ROLLUP_SIZES.length; granularity += 1) {
+      const bucket = floorTo(timestamp, ROLLUP_SIZES[granularity]!);
+      const delta = rollupDelta(deltas, granularity, bucket, role, type);
+      delta.interactions += 1;
+      delta.successes += success;
+      delta.responseUs += responseUs;
+      delta.ratingSum += rating;
+      delta.ratingCount += rated;
+      delta.snippets += event.codeSnippetsShown;
+      delta.citations += event.citationsProvided;
+      if (event.followUpQuery) delta.followUps += 1;
+
+      const latencyMap = deltas.latencies[granularity]!;
+      const latencyKey = `${bucket}:${role}`;
+      let latency = latencyMap.get(latencyKey);
+      if (!latency) {
+        latency = { bucket, role, responseUsMax: responseUs, bins: new Map() };
+        latencyMap.set(latencyKey, latency);
+      } else if (responseUs > latency.responseUsMax) latency.responseUsMax = responseUs;
+      latency.bins.set(bin, (latency.bins.get(bin) ?? 0) + 1);
+    }
+
+    let session = deltas.sessions.get(event.sessionId);
+    if (!session) {
+      session = {
+        queries: 0, successes: 0, responseUs: 0, snippets: 0, citations: 0, ratingSum: 0, ratingCount: 0, maxTurn: 0,
+        startTime: timestamp, startRole: role, startType: type, lastActivity: timestamp,
+      };
+      deltas.sessions.set(event.sessionId, session);
+    } else if (startsBefore(timestamp, role, type, session.startTime, session.startRole, session.startType)) {
+      session.startTime = timestamp;
+      session.startRole = role;
+      session.startType = type;
+    }
+    session.queries += 1;
+    session.successes += success;
+    session.responseUs += responseUs;
+    session.snippets += event.codeSnippetsShown;
+    session.citations += event.citationsProvided;
+    session.ratingSum += rating;
+    session.ratingCount += rated;
+    if (event.conversationTurn > session.maxTurn) session.maxTurn = event.conversationTurn;
+    if (timestamp > session.lastActivity) session.lastActivity = timestamp;
+
+    let query = deltas.queries.get(queryHash);
+    if (!query) {
+      query = {
+        hash: queryHash, normalized: normalizedQuery, asks: 0, successes: 0, responseUs: 0, ratingSum: 0, ratingCount: 0,
+        firstAsked: timestamp, category: type, lastAsked: timestamp, roles: new Map(),
+      };
+      deltas.queries.set(queryHash, query);
+    } else if (timestamp < query.firstAsked || (timestamp === query.firstAsked && compareText(type, query.category) < 0)) {
+      query.firstAsked = timestamp;
+      query.category = type;
+    }
+    query.asks += 1;
+    query.successes += success;
+    query.responseUs += responseUs;
+    query.ratingSum += rating;
+    query.ratingCount += rated;
+    if (timestamp > query.lastAsked) query.lastAsked = timestamp;
+    query.roles.set(role, (query.roles.get(role) ?? 0) + 1);
+
+    const day = floorTo(timestamp, DAY_MS);
+    // The hash is fixed-length hex, so `day:hash` (all roles) and `day:hash:role` never collide.
+    for (const dayRole of [undefined, role]) {
+      const queryDayKey = dayRole === undefined ? `${day}:${queryHash}` : `${day}:${queryHash}:${dayRole}`;
+      let queryDay = deltas.queryDays.get(queryDayKey);
+      if (!queryDay) {
+        queryDay = { day, hash: queryHash, role: dayRole, asks: 0, successes: 0, responseUs: 0, ratingSum: 0, ratingCount: 0 };
+        deltas.queryDays.set(queryDayKey, queryDay);
+      }
+      queryDay.asks += 1;
+      queryDay.successes += success;
+      queryDay.responseUs += responseUs;
+      queryDay.ratingSum += rating;
+      queryDay.ratingCount += rated;
+    }
+
+    for (const item of event.content) {
+      const itemKey = contentKey(item.type, item.id);
+      const relevanceMicros = item.relevance === null ? 0 : toMicros(item.relevance);
+      const relevanceCount = item.relevance === null ? 0 : 1;
+      let content = deltas.contents.get(itemKey);
+      if (!content) {
+        content = { type: item.type, id: item.id, accesses: 0, successes: 0, relevanceMicros: 0, relevanceCount: 0, first: timestamp, last: timestamp, roles: new Map() };
+        deltas.contents.set(itemKey, content);
+      }
+      content.accesses += 1;
+      content.successes += success;
+      content.relevanceMicros += relevanceMicros;
+      content.relevanceCount += relevanceCount;
+      if (timestamp < content.first) content.first = timestamp;
+      if (timestamp > content.last) content.last = timestamp;
+      content.roles.set(role, (content.roles.get(role) ?? 0) + 1);
+
+      // The id's length keeps `day:item` (all roles) and `day:item:role` apart whatever the id holds.
+      const itemDayKey = `${day}:${item.type.length}:${item.type}${item.id.length}:${item.id}`;
+      for (const dayRole of [undefined, role]) {
+        const contentDayKey = dayRole === undefined ? itemDayKey : `${itemDayKey}:${dayRole}`;
+        let contentDay = deltas.contentDays.get(contentDayKey);
+        if (!contentDay) {
+          contentDay = { day, item: itemKey, role: dayRole, accesses: 0, successes: 0, relevanceMicros: 0, relevanceCount: 0 };
+          deltas.contentDays.set(contentDayKey, contentDay);
+        }
+        contentDay.accesses += 1;
+        contentDay.successes += success;
+        contentDay.relevanceMicros += relevanceMicros;
+        contentDay.relevanceCount += relevanceCount;
+      }
+    }
+  }
+  return deltas;
+}
+
+/** A content item's key: type and id with the type's length, so no two pairs collide. */
+export function contentKey(type: string, id: string): string {
+  return `${type.length}:${type}${id}`;
+}
+
+/** A `session_analytics` row as stored (and as written back). */
+export interface SessionState {
+  session_id: string;
+  user_role: string;
+  start_time: number;
+  start_query_type: string;
+  last_activity: number;
+  total_queries: number;
+  successful_queries: number;
+  response_us_sum: number;
+  total_code_snippets: number;
+  total_citations: number;
+  rating_sum: number;
+  rating_count: number;
+  max_turn: number;
+  conversion_achieved: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/**
+ * Merges the batch's sessions into their stored state (absent: a new session) and returns the rows
+ * to write back. A session starts at its earliest event; when an earlier event arrives late, its
+ * start (and its conversion) move to the new start bucket, which this adds to `deltas.rollups`
+ * (-1 at the old start, +1 at the new), so rollups never depend on arrival order.
+ */
+export function mergeSessions(deltas: BatchDeltas, stored: ReadonlyMap<string, SessionState>, depth: number, createdAt: number): SessionState[] {
+  const shift = (time: number, role: string, type: string, started: number, converted: number) => {
+    for (let granularity = MINUTE + 1; granularity < ROLLUP_SIZES.length; granularity += 1) {
+      const delta = rollupDelta(deltas, granularity, floorTo(time, ROLLUP_SIZES[granularity]!), role, type);
+      delta.sessionsStarted += started;
+      delta.sessionsConverted += converted;
+    }
+  };
+  const rows: SessionState[] = [];
+  for (const [sessionId, delta] of deltas.sessions) {
+    const old = stored.get(sessionId);
+    let startTime = delta.startTime;
+    let startRole = delta.startRole;
+    let startType = delta.startType;
+    if (old && !startsBefore(startTime, startRole, startType, old.start_time, old.user_role, old.start_query_type)) {
+      startTime = old.start_time;
+      startRole = old.user_role;
+      startType = old.start_query_type;
+    }
+    const queries = (old?.total_queries ?? 0) + delta.queries;
+    const maxTurn = Math.max(old?.max_turn ?? 0, delta.maxTurn);
+    const converted = queries >= depth || maxTurn >= depth ? 1 : 0;
+    if (old) shift(old.start_time, old.user_role, old.start_query_type, -1, -old.conversion_achieved);
+    shift(startTime, startRole, startType, 1, converted);
+    rows.push({
+      session_id: sessionId,
+      user_role: startRole,
+      start_time: startTime,
+      start_query_type: startType,
+      last_activity: Math.max(old?.last_activity ?? delta.lastActivity, delta.lastActivity),
+      total_queries: queries,
+      successful_queries: (old?.successful_queries ?? 0) + delta.successes,
+      response_us_sum: (old?.response_us_sum ?? 0) + delta.responseUs,
+      total_code_snippets: (old?.total_code_snippets ?? 0) + delta.snippets,
+      total_citations: (old?.total_citations ?? 0) + delta.citations,
+      rating_sum: (old?.rating_sum ?? 0) + delta.ratingSum,
+      rating_count: (old?.rating_count ?? 0) + delta.ratingCount,
+      max_turn: maxTurn,
+      conversion_achieved: converted,
+      created_at: old?.created_at ?? createdAt,
+      updated_at: createdAt,
+    });
+  }
+  return rows;
+}
+
+/** Adds `from` into `into`: sums, bins and role counts add; firsts and lasts widen. */
+export function addDeltas(into: BatchDeltas, from: BatchDeltas): void {
+  from.rollups.forEach((map, granularity) => {
+    for (const delta of map.values()) {
+      const sum = rollupDelta(into, granularity, delta.bucket, delta.role, delta.type);
+      sum.interactions += delta.interactions;
+      sum.successes += delta.successes;
+      sum.responseUs += delta.responseUs;
+      sum.ratingSum += delta.ratingSum;
+      sum.ratingCount += delta.ratingCount;
+      sum.snippets += delta.snippets;
+      sum.citations += delta.citations;
+      sum.followUps += delta.followUps;
+      sum.sessionsStarted += delta.sessionsStarted;
+      sum.sessionsConverted += delta.sessionsConverted;
+    }
+  });
+  from.latencies.forEach((map, granularity) => {
+    const target = into.latencies[granularity]!;
+    for (const [key, delta] of map) {
+      const sum = target.get(key);
+      if (!sum) {
+        target.set(key, { ...delta, bins: new Map(delta.bins) });
+        continue;
+      }
+      sum.responseUsMax = Math.max(sum.responseUsMax, delta.responseUsMax);
+      for (const [bin, count] of delta.bins) sum.bins.set(bin, (sum.bins.get(bin) ?? 0) + count);
+    }
+  });
+  for (const [hash, delta] of from.queries) {
+    const sum = into.queries.get(hash);
+    if (!sum) {
+      into.queries.set(hash, { ...delta, roles: new Map(delta.roles) });
+      continue;
+    }
+    sum.asks += delta.asks;
+    sum.successes += delta.successes;
+    sum.responseUs += delta.responseUs;
+    sum.ratingSum += delta.ratingSum;
+    sum.ratingCount += delta.ratingCount;
+    sum.firstAsked = Math.min(sum.firstAsked, delta.firstAsked);
+    sum.lastAsked = Math.max(sum.lastAsked, delta.lastAsked);
+    for (const [role, count] of delta.roles) sum.roles.set(role, (sum.roles.get(role) ?? 0) + count);
+  }
+  for (const [key, delta] of from.queryDays) {
+    const sum = into.queryDays.get(key);
+    if (!sum) {
+      into.queryDays.set(key, { ...delta });
+      continue;
+    }
+    sum.asks += delta.asks;
+    sum.successes += delta.successes;
+    sum.responseUs += delta.responseUs;
+    sum.ratingSum += delta.ratingSum;
+    sum.ratingCount += delta.ratingCount;
+  }
+  for (const [key, delta] of from.contents) {
+    const sum = into.contents.get(key);
+    if (!sum) {
+      into.contents.set(key, { ...delta, roles: new Map(delta.roles) });
+      continue;
+    }
+    sum.accesses += delta.accesses;
+    sum.successes += delta.successes;
+    sum.relevanceMicros += delta.relevanceMicros;
+    sum.relevanceCount += delta.relevanceCount;
+    sum.first = Math.min(sum.first, delta.first);
+    sum.last = Math.max(sum.last, delta.last);
+    for (const [role, count] of delta.roles) sum.roles.set(role, (sum.roles.get(role) ?? 0) + count);
+  }
+  for (const [key, delta] of from.contentDays) {
+    const sum = into.contentDays.get(key);
+    if (!sum) {
+      into.contentDays.set(key, { ...delta });
+      continue;
+    }
+    sum.accesses += delta.accesses;
+    sum.successes += delta.successes;
+    sum.relevanceMicros += delta.relevanceMicros;
+    sum.relevanceCount += delta.relevanceCount;
+  }
+}
