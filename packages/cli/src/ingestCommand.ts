@@ -1,5 +1,5 @@
+import { readLines } from '@strata/core';
 import { createReadStream, statSync } from 'node:fs';
-import { readLines } from './lineReader.js';
 import { resolve } from 'node:path';
 import type { IngestSummary, ScopedStrata, Strata } from '@strata/core';
 import { CliError, writeJson, writeLine, withStrata, type CommandContext, type CliIo } from './commandContext.js';

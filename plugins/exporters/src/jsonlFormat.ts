@@ -1,5 +1,5 @@
+import { readLines } from '@strata/core';
 import type { ExportFormat, ExportRow } from './exportFormat.js';
-import { readLines } from './lineReader.js';
 
 /**
  * JSON Lines: one row object per line, `\n`-terminated, keys in the dataset's order (for

@@ -6,7 +6,7 @@ import { StringDecoder } from 'node:string_decoder';
  * buffers every line it has read: with writes on another thread the main thread is free, the whole
  * file ends up in memory (600 MB for a 1M-event file). Pulling keeps memory flat.
  */
-export async function* readLines(stream: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
+export async function* readLines(stream: AsyncIterable<Uint8Array | string>): AsyncGenerator<string> {
   const decoder = new StringDecoder('utf8');
   let rest = '';
   for await (const chunk of stream) {

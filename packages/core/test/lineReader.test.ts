@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { readLines } from '../src/lineReader.js';
+import { readLines } from '@strata/core';
 
 async function linesOf(chunks: Array<string | Buffer>): Promise<string[]> {
   const out: string[] = [];
