@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, StrataError } from '@strata/core';
 import { CliError, LOG_LEVELS, writeLine, type CliIo, type CommandContext, type GlobalOptions } from './commandContext.js';
+import { archiveListCommand, archiveRestoreCommand } from './archiveCommand.js';
 import { alertsHistoryCommand, alertsListCommand, alertsSilenceCommand, alertsUnsilenceCommand } from './alertsCommand.js';
 import { backupCommand, backupListCommand, backupVerifyCommand } from './backupCommand.js';
 import { demoCommand } from './demoCommand.js';
@@ -157,6 +158,21 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--json', 'print the address as one JSON line when listening, and a summary when stopped')
     .addHelpText('after', '\nExit codes: 0 stopped by SIGINT/SIGTERM after writing every accepted event, 1 failed to start (bad tokens or options, port in use) or to shut down cleanly.')
     .action(run(serveCommand));
+
+  const archive = program.command('archive').description("the cold tier's archive: list its partitions, or read some back into the hot tier");
+  archive
+    .command('list')
+    .description('every archive partition with its month, rows, size and checksum')
+    .option('--month <YYYY-MM>', 'only this month')
+    .option('--json', 'print { partitions } as one JSON line')
+    .action(run(archiveListCommand));
+  archive
+    .command('restore')
+    .description('read verified archive partitions back into the hot tier (raw rows only: rollups already count them); a damaged partition is refused')
+    .option('--month <YYYY-MM>', 'every partition of this month')
+    .option('--partition <id...>', 'exactly these partitions')
+    .option('--json', 'print the report as one JSON line')
+    .action(run(archiveRestoreCommand));
 
   program
     .command('migrate-tier')

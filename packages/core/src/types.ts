@@ -91,6 +91,11 @@ export interface StorageTier {
   readonly role: TierRole;
   /** Stores a batch atomically: all of it or none. Re-writing an `eventId` already stored is a no-op counted as a duplicate. */
   writeInteractions(batch: readonly Interaction[]): Promise<WriteResult>;
+  /**
+   * Puts archived rows back (e.g. read from a cold partition) without counting them again: the
+   * rollups still hold them, since rollups are history. Idempotent by `eventId`.
+   */
+  restoreInteractions?(batch: readonly Interaction[]): Promise<WriteResult>;
   /** Stores system-performance samples. */
   writeMetrics?(batch: readonly Metric[]): Promise<number>;
   /** Deletes the raw system-performance samples in the range (their rollups stay); returns samples removed. */

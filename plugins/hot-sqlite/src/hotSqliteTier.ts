@@ -22,7 +22,7 @@ import {
 } from '@strata/core';
 import { DEFAULT_CONVERSION_DEPTH, prepareBatchWriter, prepareMetricWriter, type BatchWriter, type MetricWriter } from './batchWriter.js';
 import { HotSqliteInsights } from './insights.js';
-import { fromRow, type InteractionRow } from './interactionRows.js';
+import { INSERT_COLUMNS, fromRow, toInsertParams, type InteractionRow } from './interactionRows.js';
 import { HOT_SQLITE_MIGRATIONS } from './migrations.js';
 import { SchemaMigrator } from './schemaMigrator.js';
 import { WriterThread } from './writerThread.js';
@@ -143,6 +143,25 @@ export class HotSqliteTier implements StorageTier {
       throw this.wrapWriteError(error, `writing ${batch.length} interaction(s)`);
     }
     return { inserted: batch.length - duplicateIds.length, duplicates: duplicateIds.length, duplicateIds };
+  }
+
+  async restoreInteractions(batch: readonly Interaction[]): Promise<WriteResult> {
+    this.assertOpen();
+    if (batch.length === 0) return { inserted: 0, duplicates: 0, duplicateIds: [] };
+    const insert = this.statement(
+      'restore-row',
+      `INSERT INTO user_interactions (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (event_id) DO NOTHING`,
+    );
+    const createdAt = this.now();
+    try {
+      // Raw rows only, in one transaction: the rollups never stopped counting these events.
+      const duplicateIds = this.db
+        .transaction(() => batch.filter((event) => insert.run(toInsertParams(event, createdAt)).changes === 0).map((event) => event.eventId))
+        .immediate();
+      return { inserted: batch.length - duplicateIds.length, duplicates: duplicateIds.length, duplicateIds };
+    } catch (error) {
+      throw this.wrapWriteError(error, `restoring ${batch.length} archived interaction(s)`);
+    }
   }
 
   async writeMetrics(batch: readonly Metric[]): Promise<number> {
