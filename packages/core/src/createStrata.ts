@@ -380,6 +380,9 @@ class StrataInstance implements Strata {
     const owner = this;
     return createScopedStrata(
       {
+        get closed() {
+          return owner.closing !== undefined;
+        },
         get insights() {
           return owner.insights;
         },

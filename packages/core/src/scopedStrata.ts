@@ -1,6 +1,6 @@
 import { AccessDeniedError, isAccessRole, missingPermissions, ACCESS_ROLES, type Operation, type Principal } from './access.js';
 import type { AuditLog } from './auditLog.js';
-import { StrataError } from './errors.js';
+import { ClosedError, StrataError } from './errors.js';
 import type { ErasureReport, ErasureRequest } from './erasure.js';
 import type { InsightsProvider } from './insights.js';
 import type { Interaction } from './interaction.js';
@@ -41,6 +41,8 @@ export interface ScopedStrata {
 
 /** What the scoped view needs from the owning instance. */
 export interface ScopeTarget {
+  /** True once close() began: nothing is checked or audited any more, every call fails with STRATA_CLOSED. */
+  readonly closed: boolean;
   readonly insights: InsightsProvider;
   report(query?: ReportQuery): Promise<Report>;
   status(): Promise<StrataStatus>;
@@ -71,6 +73,8 @@ export function validatePrincipal(principal: Principal): Principal {
 export function createScopedStrata(target: ScopeTarget, principal: Principal, audit: AuditLog): ScopedStrata {
   const who = validatePrincipal(principal);
   const authorize = (operation: Operation, details?: Record<string, unknown>, auditAllowed = true): void => {
+    // A closed Strata writes nothing more, the audit log included (its files may already be gone).
+    if (target.closed) throw new ClosedError();
     const missing = missingPermissions(who.role, operation);
     if (missing.length > 0) {
       const error = new AccessDeniedError(who, operation, missing);

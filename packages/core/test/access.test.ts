@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { AccessDeniedError, OPERATIONS, type AccessRole, type AuditEntry, type Operation, type ScopedStrata } from '@strata/core';
+import { AccessDeniedError, OPERATIONS, type AccessRole, type AuditEntry, type Operation, type ScopedStrata, type StrataError } from '@strata/core';
 import { describe, expect, it } from 'vitest';
 import { interaction, linesOf, openStrata, rejectionOf } from './fixtures.js';
 import { MemoryTier } from './memoryTier.js';
@@ -156,5 +156,24 @@ describe('erasure', () => {
   it('rejects an empty session id', async () => {
     const { strata } = await openStrata();
     await expect(strata.erase({ sessionId: ' ' })).rejects.toThrow(/sessionId must be a non-empty string/);
+  });
+});
+
+describe('a closed Strata', () => {
+  it('refuses scoped calls with STRATA_CLOSED and writes nothing more to the audit log', async () => {
+    const { strata, dataDir } = await openStrata();
+    const scoped = strata.as({ name: 'late', role: 'admin' });
+    await strata.close();
+    const error = await rejectionOf(scoped.report({}));
+    expect((error as StrataError).code).toBe('STRATA_CLOSED');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const entries = (() => {
+      try {
+        return auditEntries(dataDir);
+      } catch {
+        return [];
+      }
+    })();
+    expect(entries.filter((entry) => entry.principal === 'late')).toEqual([]);
   });
 });
