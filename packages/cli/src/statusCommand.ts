@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { StrataStatus } from '@strata/core';
+import type { Kpi, StrataStatus } from '@strata/core';
 import { withStrata, writeJson, writeLine, type CommandContext } from './commandContext.js';
 import { formatBytes, formatCount, formatPairs, formatTable } from './formatTable.js';
 
@@ -20,6 +20,8 @@ export interface StatusReport extends StrataStatus {
   /** Interactions in the hot tier. */
   interactions: number;
   deadLetterFiles: DeadLetterFile[];
+  /** The plan's KPIs, computed now. */
+  kpis: Kpi[];
 }
 
 export async function statusCommand(context: CommandContext, options: StatusCommandOptions): Promise<number> {
@@ -27,7 +29,7 @@ export async function statusCommand(context: CommandContext, options: StatusComm
     const status = await scoped.status();
     const hot = strata.storage('hot');
     const interactions = hot ? await hot.countInteractions() : 0;
-    return { ...status, interactions, deadLetterFiles: await listDeadLetterFiles(status.deadLetterDir) };
+    return { ...status, interactions, deadLetterFiles: await listDeadLetterFiles(status.deadLetterDir), kpis: await strata.kpis() };
   });
   const { stdout } = context.io;
   if (options.json) {
@@ -44,6 +46,21 @@ export async function statusCommand(context: CommandContext, options: StatusComm
         ['interactions', formatCount(report.interactions)],
       ],
       '',
+    ),
+  );
+  writeLine(stdout, '');
+  writeLine(stdout, 'KPIs (the plan\'s targets)');
+  writeLine(
+    stdout,
+    formatTable(
+      [{ header: 'kpi' }, { header: 'value', align: 'right' }, { header: 'target' }, { header: 'status' }, { header: 'how it was measured', maxWidth: 90 }],
+      report.kpis.map((kpi) => [
+        kpi.name.replaceAll('_', ' '),
+        kpi.value === null ? '-' : `${kpi.value} ${kpi.unit}`,
+        `${kpi.target.better === 'below' ? '<' : kpi.target.better === 'above' ? '>' : '≥'} ${kpi.target.value} ${kpi.unit}`,
+        kpi.status === 'ok' ? 'ok' : kpi.status === 'breach' ? 'BREACH' : 'unknown',
+        kpi.detail,
+      ]),
     ),
   );
   writeLine(stdout, '');

@@ -181,3 +181,17 @@ describe('access to backup and restore', () => {
     expect(restore.stderr).toContain('lacks the "write" and "delete" permission needed for backup.restore');
   });
 });
+
+describe('the backup KPI in strata status', () => {
+  it('counts completed backups of the last 30 days and ignores interrupted ones by name', async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'strata.config.json'), JSON.stringify({ plugins: ['hot-sqlite', 'backup'] }));
+    const file = join(cwd, 'events.jsonl');
+    writeFileSync(file, `${JSON.stringify({ eventId: 'k1', sessionId: 's', timestamp: new Date().toISOString(), userRole: 'student', query: 'q', queryType: 'technical', responseTime: 1, success: true })}\n`);
+    expect((await runInProcess(['ingest', file], { cwd })).code).toBe(0);
+    expect((await runInProcess(['backup'], { cwd })).code).toBe(0);
+    const status = lastJson<{ kpis: Array<{ name: string; value: number | null; status: string }> }>((await runInProcess(['status', '--json'], { cwd })).stdout);
+    expect(status.kpis.find((kpi) => kpi.name === 'backup_success')).toMatchObject({ value: 100, status: 'ok' });
+    expect(status.kpis.find((kpi) => kpi.name === 'data_freshness')).toMatchObject({ status: 'ok' });
+  });
+});

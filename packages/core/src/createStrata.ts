@@ -17,6 +17,7 @@ import { JobScheduler, type JobStatus, type RunJobOptions } from './jobScheduler
 import { insightsMetricSource } from './insightsMetrics.js';
 import { createLogger } from './logger.js';
 import { SystemMonitor } from './systemMonitor.js';
+import { computeKpis, kpiMetricSource, type Kpi } from './kpis.js';
 import { PluginRegistry } from './registry.js';
 import { withTimeout } from './timeout.js';
 import type { Job, JobReport, MetricReading, MetricSource, Report, ReportQuery, StorageTier, TierHealth, TierRole } from './types.js';
@@ -145,6 +146,8 @@ export interface Strata {
    * (an export format, an export source) without a plugin of its own.
    */
   contributions<T>(key: string): T[];
+  /** The plan's KPIs (freshness, dashboard latency, backup success, error rate, storage growth, ingest availability), computed now. */
+  kpis(): Promise<Kpi[]>;
   /** The configured cache store's own health check, or null without a cache (or one that cannot tell). */
   cacheHealth(): Promise<{ ok: boolean; detail: string } | null>;
   /** Samples the system monitor now and stores the sample in `system_performance` (it also runs on the config's interval). */
@@ -238,6 +241,7 @@ class StrataInstance implements Strata {
       return this.cache?.invalidateForBatch(events);
     });
     registry.addMetricSource(this.monitor);
+    registry.addMetricSource(kpiMetricSource(() => this.kpis()));
     registry.addMetricSource(insightsMetricSource(() => this.insights, config.monitor.insightsWindowMs, () => clock.now()));
   }
 
@@ -316,6 +320,16 @@ class StrataInstance implements Strata {
     await this.registry.flush();
     await this.deadLetters.flush();
     await this.auditLog.flush();
+  }
+
+  kpis(): Promise<Kpi[]> {
+    return computeKpis({
+      hot: this.hot,
+      insights: this.insights,
+      deadLetterDir: this.deadLetters.directory,
+      metricSources: () => this.registry.metricSources(),
+      now: () => this.clock.now(),
+    });
   }
 
   async cacheHealth(): Promise<{ ok: boolean; detail: string } | null> {

@@ -150,6 +150,7 @@ export { createScopedStrata, validatePrincipal, type ScopedStrata } from './scop
 export { JobScheduler, type JobRunRecord, type JobStatus, type RunJobOptions } from './jobScheduler.js';
 export { insightsMetricSource } from './insightsMetrics.js';
 export { DEFAULT_SYSTEM_MONITOR_OPTIONS, SystemMonitor, type SystemMonitorOptions, type SystemMonitorSources } from './systemMonitor.js';
+export { computeKpis, kpiMetricSource, type Kpi, type KpiSources } from './kpis.js';
 export { readLines } from './lineReader.js';
 export { createLogger, type Logger } from './logger.js';
 export { MetricSchema, createMetricSchema, createMetricValidator, type Metric, type MetricInput } from './metric.js';

@@ -105,6 +105,8 @@ export interface StorageTier {
   /** Every interaction in a range, oldest first, in batches, without holding the whole range in memory. */
   scanInteractions(range: TimeRange, options?: ScanOptions): AsyncIterable<Interaction[]>;
   countInteractions(range?: TimeRange): Promise<number>;
+  /** Timestamp of the newest stored interaction (epoch ms), or null when there is none: data freshness. */
+  latestTimestamp?(): Promise<number | null>;
   /** Deletes every interaction in the range and returns how many were removed. */
   deleteInteractions(range: TimeRange): Promise<number>;
   /**

@@ -1,5 +1,6 @@
 import { definePlugin, type Job, type JobReport, type PluginContext, type ResolvedConfig, type StorageTier, type TierRole } from '@strata/core';
 import { resolveBackupsDir } from './backupCatalog.js';
+import { backupMetricSource } from './backupMetrics.js';
 import { BackupOptionsSchema, type ResolvedBackupOptions } from './backupOptions.js';
 import { createBackup, type BackupResult } from './createBackup.js';
 import { PACKAGE_VERSION } from './packageInfo.js';
@@ -37,7 +38,7 @@ export const backupPlugin = definePlugin({
         return backupJobReport(result);
       },
     };
-    return { jobs: [job] };
+    return { jobs: [job], metricSources: [backupMetricSource(backupsDir)] };
   },
 });
 

@@ -14,3 +14,4 @@ export { locateBackup, restoreBackup, targetOf, type RestoreOptions, type Restor
 export { inspectSqliteFile, isSqliteFile, type SqliteInspection } from './sqliteInspection.js';
 export { verifyBackup, verifyFile, type VerificationReport, type VerifyOptions } from './verifyBackup.js';
 export { backupPlugin as default } from './backupPlugin.js';
+export { backupMetricSource } from './backupMetrics.js';

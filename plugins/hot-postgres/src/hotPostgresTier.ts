@@ -229,6 +229,13 @@ export class HotPostgresTier implements StorageTier {
     }
   }
 
+  async latestTimestamp(): Promise<number | null> {
+    this.assertOpen();
+    const { rows } = await this.run<{ latest: string | number | null }>(`SELECT MAX(timestamp) AS latest FROM ${this.q('user_interactions')}`, [], 'reading the newest timestamp');
+    const latest = rows[0]?.latest;
+    return latest === null || latest === undefined ? null : Number(latest);
+  }
+
   async countInteractions(range: TimeRange = {}): Promise<number> {
     this.assertOpen();
     const filter = this.filterSql({ range });

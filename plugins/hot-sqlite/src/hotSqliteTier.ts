@@ -206,6 +206,13 @@ export class HotSqliteTier implements StorageTier {
     }
   }
 
+  async latestTimestamp(): Promise<number | null> {
+    this.assertOpen();
+    // The timestamp index answers MAX without reading the table.
+    const row = this.statement('latest-timestamp', 'SELECT MAX(timestamp) AS latest FROM user_interactions').get() as { latest: number | null };
+    return row.latest;
+  }
+
   async countInteractions(range: TimeRange = {}): Promise<number> {
     this.assertOpen();
     const filter = this.filterSql({ range });
