@@ -112,11 +112,6 @@ function printImportReport(io: CliIo, report: ImportReport, json: boolean): void
   if (report.failed > 0) {
     io.stderr.write(`strata: ${formatCount(report.failed)} valid record(s) could not be stored (storage failure); they are in ${report.deadLetterDir ?? 'the dead-letter store'}; check the storage error logged above, then import again\n`);
   }
-  if (report.droppedHashes > 0) {
-    io.stderr.write(
-      `strata: warning: ${formatCount(report.droppedHashes)} record(s) carried ipHash/userAgentHash, which ingest does not take (it hashes raw ipAddress/userAgent with this installation's key); those fields were not imported\n`,
-    );
-  }
   if (json) {
     writeJson(io.stdout, report);
     return;

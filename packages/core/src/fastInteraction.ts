@@ -19,6 +19,8 @@ export interface CheckedInteraction {
   conversationTurn?: number | null;
   ipAddress?: string | null;
   userAgent?: string | null;
+  ipHash?: string | null;
+  userAgentHash?: string | null;
   content?: Array<{ type: string; id: string; relevance?: number | null }> | null;
 }
 
@@ -42,12 +44,13 @@ export function checkInteractionFast(input: Record<string, unknown>, limits: Eve
   if (typeof queryType !== 'string' || !queryTypes.has(queryType)) return undefined;
   if (typeof responseTime !== 'number' || !Number.isFinite(responseTime) || responseTime < 0) return undefined;
   if (typeof success !== 'boolean') return undefined;
-  const { responseLength, codeSnippetsShown, citationsProvided, userRating, followUpQuery, conversationTurn, ipAddress, userAgent, content } = input;
+  const { responseLength, codeSnippetsShown, citationsProvided, userRating, followUpQuery, conversationTurn, ipAddress, userAgent, ipHash, userAgentHash, content } = input;
   if (!isCount(responseLength) || !isCount(codeSnippetsShown) || !isCount(citationsProvided)) return undefined;
   if (!(isAbsent(userRating) || (typeof userRating === 'number' && Number.isSafeInteger(userRating) && userRating >= 1 && userRating <= 5))) return undefined;
   if (!(isAbsent(followUpQuery) || typeof followUpQuery === 'boolean')) return undefined;
   if (!(isAbsent(conversationTurn) || (typeof conversationTurn === 'number' && Number.isSafeInteger(conversationTurn) && conversationTurn >= 1))) return undefined;
   if (!isOptionalText(ipAddress, 1024) || !isOptionalText(userAgent, 1024)) return undefined;
+  if (!isOptionalText(ipHash, 128) || !isOptionalText(userAgentHash, 128)) return undefined;
   let items: CheckedInteraction['content'];
   if (!isAbsent(content)) {
     if (!Array.isArray(content) || content.length > 200) return undefined;
@@ -79,6 +82,8 @@ export function checkInteractionFast(input: Record<string, unknown>, limits: Eve
     conversationTurn: conversationTurn as number | null | undefined,
     ipAddress: ipAddress as string | null | undefined,
     userAgent: userAgent as string | null | undefined,
+    ipHash: ipHash as string | null | undefined,
+    userAgentHash: userAgentHash as string | null | undefined,
     content: items ?? (content as null | undefined),
   };
 }

@@ -109,6 +109,10 @@ export function createInteractionSchema(limits: EventLimits = DEFAULT_EVENT_LIMI
       .nullish(),
     ipAddress: z.string({ error: rule('must be a string') }).max(1024, { error: 'must be at most 1024 characters' }).nullish(),
     userAgent: z.string({ error: rule('must be a string') }).max(1024, { error: 'must be at most 1024 characters' }).nullish(),
+    // The stored forms, as exports carry them: re-importing keeps them (the privacy processor
+    // re-pseudonymises any value that is not one of its own pseudonyms).
+    ipHash: z.string({ error: rule('must be a string') }).max(128, { error: 'must be at most 128 characters' }).nullish(),
+    userAgentHash: z.string({ error: rule('must be a string') }).max(128, { error: 'must be at most 128 characters' }).nullish(),
     content: z
       .array(ContentRefSchema, { error: rule('must be an array of { type, id, relevance? }') })
       .max(200, { error: 'must list at most 200 items' })
@@ -236,8 +240,8 @@ function normalizeInteraction(parsed: ParsedInteraction | CheckedInteraction): I
     userRating: parsed.userRating ?? null,
     followUpQuery: parsed.followUpQuery ?? false,
     conversationTurn: parsed.conversationTurn ?? 1,
-    ipHash: null,
-    userAgentHash: null,
+    ipHash: parsed.ipHash ?? null,
+    userAgentHash: parsed.userAgentHash ?? null,
     content: (parsed.content ?? []).map((item) => ({ type: item.type, id: item.id, relevance: item.relevance ?? null })),
   };
   if (parsed.ipAddress) interaction.ipAddress = parsed.ipAddress;

@@ -73,10 +73,10 @@ describe('system monitor', () => {
 });
 
 describe('metric sources of a Strata', () => {
-  it('lists the system monitor and the insights figures first and sees committed sessions', async () => {
+  it('lists the system monitor, the KPIs and the insights figures first and sees committed sessions', async () => {
     const { strata } = await openStrata();
     const sources = strata.metricSources();
-    expect(sources.map((source) => source.name).slice(0, 2)).toEqual(['system', 'insights']);
+    expect(sources.map((source) => source.name).slice(0, 3)).toEqual(['system', 'kpi', 'insights']);
     strata.record(interaction({ eventId: 'm1', sessionId: 's-1', timestamp: new Date().toISOString() }));
     await strata.flush();
     const system = await sources[0]!.read({ now: Date.now() });

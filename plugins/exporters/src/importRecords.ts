@@ -30,14 +30,7 @@ export interface ImportResult extends IngestSummary {
   source: string;
   /** Input bytes read (compressed bytes for a gzip file). */
   bytesRead: number;
-  /**
-   * Records that carried an `ipHash` or `userAgentHash`. Ingest takes only the raw `ipAddress` and
-   * `userAgent` (and hashes them with this installation's key), so these hashes were not imported.
-   */
-  droppedHashes: number;
 }
-
-const CARRIES_HASH = /"(?:ipHash|userAgentHash)"\s*:\s*"/;
 
 /**
  * Imports interactions through Strata's ingest path, so validation, processors (privacy),
@@ -53,7 +46,6 @@ const CARRIES_HASH = /"(?:ipHash|userAgentHash)"\s*:\s*"/;
 export async function importRecords(request: ImportRequest): Promise<ImportResult> {
   const format = decodingFormat(request.registry, request.format);
   let bytesRead = 0;
-  let droppedHashes = 0;
   let decodeError: unknown;
   const counted = async function* (): AsyncGenerator<Uint8Array | string> {
     try {
@@ -69,10 +61,7 @@ export async function importRecords(request: ImportRequest): Promise<ImportResul
   const records = format.decode!(gunzipIfCompressed(counted()), { source: request.source, columns: INTERACTION_IMPORT_COLUMNS });
   const lines = async function* (): AsyncGenerator<string> {
     try {
-      for await (const record of records) {
-        if (CARRIES_HASH.test(record)) droppedHashes += 1;
-        yield record;
-      }
+      for await (const record of records) yield record;
     } catch (error) {
       // Ingest must still settle what it already accepted, so the error is raised after it returns.
       const zlibCode = (error as NodeJS.ErrnoException).code;
@@ -84,7 +73,7 @@ export async function importRecords(request: ImportRequest): Promise<ImportResul
     ...(request.signal ? { signal: request.signal } : {}),
     onProgress: ({ lines: count }) => request.onProgress?.({ records: count, bytes: bytesRead }),
   });
-  const result: ImportResult = { ...summary, format: format.name, source: request.source, bytesRead, droppedHashes };
+  const result: ImportResult = { ...summary, format: format.name, source: request.source, bytesRead };
   if (decodeError !== undefined) {
     if (decodeError instanceof ImportFileError) decodeError.partial = result;
     throw decodeError;

@@ -76,6 +76,10 @@ export function createPrivacy(config: PrivacyConfig): Privacy {
         if (event.ipAddress !== '') event.ipHash = pseudonymiser.pseudonymise('ipAddress', event.ipAddress);
         delete event.ipAddress;
       }
+      // Stored forms sent back in (a re-import) are kept when they are our pseudonyms; anything else
+      // in those fields could be a raw value, so it is pseudonymised like one.
+      if (event.ipHash && !pseudonymiser.isPseudonym(event.ipHash)) event.ipHash = pseudonymiser.pseudonymise('ipAddress', event.ipHash);
+      if (event.userAgentHash && !pseudonymiser.isPseudonym(event.userAgentHash)) event.userAgentHash = pseudonymiser.pseudonymise('userAgent', event.userAgentHash);
       if (scrubQuery) event.query = scrubber.scrub(event.query);
       if (scrubRole) event.userRole = scrubber.scrub(event.userRole);
       if (scrubContentId || scrubContentType) {

@@ -43,6 +43,15 @@ describe('privacy processor', () => {
     expect(event!.sessionId).toBe(pseudonymiser.pseudonymise('sessionId', 'sess-alice'));
   });
 
+  it('keeps stored-form hashes that are its own pseudonyms and pseudonymises anything else in those fields', () => {
+    const own = pseudonymiser.pseudonymise('ipAddress', '198.51.100.4');
+    const [kept] = processor.process([interaction({ ipAddress: undefined, userAgent: undefined, ipHash: own, userAgentHash: null })]).events as Interaction[];
+    expect(kept!.ipHash).toBe(own);
+    const [raw] = processor.process([interaction({ ipAddress: undefined, userAgent: undefined, ipHash: '198.51.100.4', userAgentHash: 'curl/8.0' })]).events as Interaction[];
+    expect(raw!.ipHash).toBe(pseudonymiser.pseudonymise('ipAddress', '198.51.100.4'));
+    expect(raw!.userAgentHash).toBe(pseudonymiser.pseudonymise('userAgent', 'curl/8.0'));
+  });
+
   it('scrubs the query but, by default, not content ids', () => {
     const [event] = processor.process([interaction()]).events as Interaction[];
     expect(event!.query).toBe('Email me at <EMAIL> about the role');
