@@ -176,13 +176,21 @@ describe('strata export and strata import', () => {
     expect(lastJson(json.stdout)).toMatchObject({ source: 'stdin', stored: 1 });
   });
 
-  it('warns when records carry network hashes ingest cannot take', async () => {
+  it('round-trips the pseudonymised network fields of the embedded default', async () => {
     const cwd = tempDir();
-    const file = join(cwd, 'hashed.jsonl');
-    writeFileSync(file, `${JSON.stringify({ sessionId: 's', timestamp: new Date(Date.now() - DAY_MS).toISOString(), userRole: 'student', query: 'hi', queryType: 'general', responseTime: 1, success: true, ipHash: 'ps1.x.y' })}\n`);
-    const run = await runInProcess(['import', file], { cwd });
+    const file = join(cwd, 'raw.jsonl');
+    writeFileSync(file, `${JSON.stringify({ eventId: 'n1', sessionId: 's', timestamp: new Date(Date.now() - DAY_MS).toISOString(), userRole: 'student', query: 'hi', queryType: 'general', responseTime: 1, success: true, ipAddress: '203.0.113.9', userAgent: 'curl/8.0' })}\n`);
+    expect((await runInProcess(['import', file], { cwd })).code).toBe(0);
+    expect((await runInProcess(['export', '--out', 'out.jsonl'], { cwd })).code).toBe(0);
+    const exported = JSON.parse(readFileSync(join(cwd, 'out.jsonl'), 'utf8').trim()) as { ipHash: string; userAgentHash: string };
+    expect(exported.ipHash).toMatch(/^ps1\./);
+    const other = tempDir();
+    const run = await runInProcess(['import', join(cwd, 'out.jsonl')], { cwd: other });
     expect(run.code).toBe(0);
-    expect(run.stderr).toContain('1 record(s) carried ipHash/userAgentHash');
+    expect(run.stderr).toBe('');
+    expect((await runInProcess(['export', '--out', 'again.jsonl'], { cwd: other })).code).toBe(0);
+    const again = JSON.parse(readFileSync(join(other, 'again.jsonl'), 'utf8').trim()) as { ipHash: string; userAgentHash: string };
+    expect(again).toMatchObject({ ipHash: exported.ipHash, userAgentHash: exported.userAgentHash });
   });
 
   it("exports the quality and alerts plugins' history when the config lists them", async () => {
