@@ -9,35 +9,37 @@ import {
   type InsightsQuery,
   type TrendingPage,
   type TrendingQueriesQuery,
-  type TrendingQuery,
 } from '@strata/core';
-import { DEFAULT_INSIGHTS_LIMIT, MAX_INSIGHTS_LIMIT, performanceScoreSql, trendingScore } from '@strata/hot-sqlite';
+import {
+  DEFAULT_BASELINE_DAYS,
+  DEFAULT_RECENT_DAYS,
+  commonQuestionItem,
+  decodeCursor,
+  encodeCursor,
+  insightsPageSize,
+  pageAfter,
+  performanceScoreSql,
+  rankTrending,
+  trendingWindowDays,
+  type CursorTypes,
+  type ContentSums,
+  type CursorValue,
+  type QuestionSums,
+  type TrendingAsks,
+} from '@strata/hot-sqlite';
 import { DAY_MS, compareBinary, floorMonth, monthSpan } from './months.js';
 
 const NAME = 'historical-sqlite';
-const DEFAULT_RECENT_DAYS = 7;
-const DEFAULT_BASELINE_DAYS = 28;
+/** The warm tier's cursors name their question with this prefix, so a hot tier's cursor is refused here. */
+const CURSOR_PREFIX = 'warm-';
 /** Sorts above every query hash (hex) and every content key, so a first page starts at the top. */
 const FIRST = '';
 
-interface QuestionGroup {
-  query_hash: string;
-  asks: number;
-  successes: number;
-  response_us_sum: number;
-  rating_sum: number;
-  rating_count: number;
-}
+/** A question's monthly sums; what is known of the question itself is read for the page's rows only. */
+type QuestionGroup = Pick<QuestionSums, 'query_hash' | 'asks' | 'successes' | 'response_us_sum' | 'rating_sum' | 'rating_count'>;
 
-interface ContentGroup {
-  content_type: string;
-  content_id: string;
-  accesses: number;
-  successes: number;
-  relevance_micro_sum: number;
-  relevance_count: number;
-  score: number;
-}
+/** A content item's monthly sums; when it was first and last used is read for the page's rows only. */
+type ContentGroup = Omit<ContentSums, 'first_accessed' | 'last_accessed'>;
 
 /** Statements in two shapes: over all roles, and for one role. */
 interface ByRole {
@@ -126,9 +128,9 @@ export class HistoricalSqliteInsights implements InsightsProvider {
 
   async commonQuestions(query: InsightsQuery = {}): Promise<InsightsPage<CommonQuestion>> {
     this.assertOpen();
-    const limit = pageSize(query.limit);
+    const limit = insightsPageSize(query.limit);
     const span = monthSpan(query.range);
-    const [asks, hash] = query.cursor ? (decodeCursor('questions', query.cursor, ['number', 'string']) as [number, string]) : [Number.MAX_SAFE_INTEGER, FIRST];
+    const [asks, hash] = query.cursor ? (decodeWarmCursor('questions', query.cursor, ['number', 'string']) as [number, string]) : [Number.MAX_SAFE_INTEGER, FIRST];
     const role = checkRole(query.userRole);
     const rows = statementFor(this.questionGroups, role).all({
       from: span.fromMonth, to: span.toMonth, asks, hash, limit: limit + 1, ...(role === undefined ? {} : { role }),
@@ -140,33 +142,22 @@ export class HistoricalSqliteInsights implements InsightsProvider {
     const items = page.map((row): CommonQuestion => {
       const fact = facts.get(row.query_hash)!;
       const known = roles.get(row.query_hash)!;
-      return {
-        queryHash: row.query_hash,
-        query: fact.query_normalized,
-        category: fact.query_category,
-        asks: row.total_asks,
-        successRate: row.successes / row.total_asks,
-        avgResponseTime: row.response_us_sum / 1e6 / row.total_asks,
-        avgRating: row.rating_count > 0 ? row.rating_sum / row.rating_count : null,
-        ratedAsks: row.rating_count,
-        popularRoles: known.roles,
-        lastAsked: known.last,
-      };
+      return commonQuestionItem({ ...row, ...fact, asks: row.total_asks, last_asked: known.last }, known.roles);
     });
     const last = page[page.length - 1];
     return {
       items,
-      nextCursor: rows.length > limit && last ? encodeCursor('questions', [last.total_asks, last.query_hash]) : null,
+      nextCursor: rows.length > limit && last ? encodeCursor(`${CURSOR_PREFIX}questions`, [last.total_asks, last.query_hash]) : null,
       range: { from: span.from, to: span.to },
     };
   }
 
   async contentEffectiveness(query: InsightsQuery = {}): Promise<InsightsPage<CountedContentEffectiveness>> {
     this.assertOpen();
-    const limit = pageSize(query.limit);
+    const limit = insightsPageSize(query.limit);
     const span = monthSpan(query.range);
     const [score, type, id] = query.cursor
-      ? (decodeCursor('content', query.cursor, ['number', 'string', 'string']) as [number, string, string])
+      ? (decodeWarmCursor('content', query.cursor, ['number', 'string', 'string']) as [number, string, string])
       : [Number.POSITIVE_INFINITY, FIRST, FIRST];
     const role = checkRole(query.userRole);
     const rows = statementFor(this.contentGroups, role).all({
@@ -195,7 +186,7 @@ export class HistoricalSqliteInsights implements InsightsProvider {
     const last = page[page.length - 1];
     return {
       items,
-      nextCursor: rows.length > limit && last ? encodeCursor('content', [last.score, last.content_type, last.content_id]) : null,
+      nextCursor: rows.length > limit && last ? encodeCursor(`${CURSOR_PREFIX}content`, [last.score, last.content_type, last.content_id]) : null,
       range: { from: span.from, to: span.to },
     };
   }
@@ -207,9 +198,9 @@ export class HistoricalSqliteInsights implements InsightsProvider {
    */
   async trendingQueries(query: TrendingQueriesQuery = {}): Promise<TrendingPage> {
     this.assertOpen();
-    const limit = pageSize(query.limit);
-    const recentDaysAsked = wholeDays(query.recentDays, DEFAULT_RECENT_DAYS, 'recentDays');
-    const baselineDaysAsked = wholeDays(query.baselineDays, DEFAULT_BASELINE_DAYS, 'baselineDays');
+    const limit = insightsPageSize(query.limit);
+    const recentDaysAsked = trendingWindowDays(NAME, query.recentDays, DEFAULT_RECENT_DAYS, 'recentDays');
+    const baselineDaysAsked = trendingWindowDays(NAME, query.baselineDays, DEFAULT_BASELINE_DAYS, 'baselineDays');
     const role = checkRole(query.userRole);
     const requestedEnd = monthSpan(query.range).to;
     const latest = this.latestMonth.get() as string | null;
@@ -224,37 +215,12 @@ export class HistoricalSqliteInsights implements InsightsProvider {
     const month = (ms: number) => monthSpan({ from: ms }).fromMonth;
     const rows = statementFor(this.trendingAsks, role).all({
       from: month(baselineFrom), to: month(asOf), recent: month(recentFrom), ...(role === undefined ? {} : { role }),
-    }) as Array<{ query_hash: string; recent: number; baseline: number; query_normalized: string }>;
-    const ranked = rows
-      .map((row): TrendingQuery => {
-        const expectedAsks = (row.baseline * recentDays) / baselineDays;
-        return {
-          queryHash: row.query_hash,
-          query: row.query_normalized,
-          recentAsks: row.recent,
-          baselineAsks: row.baseline,
-          expectedAsks,
-          trendingScore: trendingScore(row.recent, expectedAsks),
-        };
-      })
-      .filter((item) => item.trendingScore > 0)
-      .sort((a, b) => b.trendingScore - a.trendingScore || compareBinary(a.queryHash, b.queryHash));
-    let start = 0;
-    if (query.cursor) {
-      const [afterScore, afterHash] = decodeCursor('trending', query.cursor, ['number', 'string']) as [number, string];
-      start = ranked.findIndex((item) => item.trendingScore < afterScore || (item.trendingScore === afterScore && compareBinary(item.queryHash, afterHash) > 0));
-      if (start < 0) start = ranked.length;
-    }
-    const items = ranked.slice(start, start + limit);
-    const last = items[items.length - 1];
-    return {
-      items,
-      nextCursor: start + limit < ranked.length && last ? encodeCursor('trending', [last.trendingScore, last.queryHash]) : null,
-      range: { from: baselineFrom, to: asOf },
-      asOf,
-      recentDays,
-      baselineDays,
-    };
+    }) as TrendingAsks[];
+    const page = pageAfter(NAME, rankTrending(rows, recentDays, baselineDays), limit, query.cursor, `${CURSOR_PREFIX}trending`, ['number', 'string'], (item) => [item.trendingScore, item.queryHash], {
+      from: baselineFrom,
+      to: asOf,
+    });
+    return { ...page, asOf, recentDays, baselineDays };
   }
 
   async userBehaviour(): Promise<never> {
@@ -310,32 +276,6 @@ function rankedRoles(rows: ReadonlyArray<{ key: string; user_role: string; n: nu
   );
 }
 
-function pageSize(limit: number | undefined): number {
-  if (limit === undefined || !Number.isFinite(limit)) return DEFAULT_INSIGHTS_LIMIT;
-  return Math.min(Math.max(1, Math.trunc(limit)), MAX_INSIGHTS_LIMIT);
-}
-
-function wholeDays(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1 || value > 3_650) throw new StorageError(`${NAME}: ${name} must be a whole number of days from 1 to 3650, got ${JSON.stringify(value)}`);
-  return value;
-}
-
-type CursorValue = number | string;
-
-function encodeCursor(kind: string, values: readonly CursorValue[]): string {
-  return Buffer.from(JSON.stringify([`warm-${kind}`, ...values])).toString('base64url');
-}
-
-function decodeCursor(kind: string, cursor: string, types: ReadonlyArray<'number' | 'string'>): CursorValue[] {
-  try {
-    const decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(decoded) && decoded[0] === `warm-${kind}` && decoded.length === types.length + 1) {
-      const values = decoded.slice(1) as unknown[];
-      if (values.every((value, index) => typeof value === types[index] && (typeof value !== 'number' || Number.isFinite(value)))) return values as CursorValue[];
-    }
-  } catch {
-    // fall through to the error below
-  }
-  throw new StorageError(`${NAME}: cursor ${JSON.stringify(cursor.slice(0, 40))} is not one this tier issued for this question; pass nextCursor from a previous page of the same question`);
+function decodeWarmCursor(kind: string, cursor: string, types: CursorTypes): CursorValue[] {
+  return decodeCursor(NAME, `${CURSOR_PREFIX}${kind}`, cursor, types);
 }

@@ -1,7 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { StorageError, createQueryKeyer, type Interaction, type Metric } from '@strata/core';
-import { DAY_MS, HOUR_MS, MINUTE_MS, floorTo } from '@strata/hot-sqlite';
-import { aggregateBatch, mergeSessions, type BatchDeltas, type FreshEvent } from './batchAggregate.js';
+import { ROLLUP_GRANULARITIES, aggregateBatch, aggregateMetrics, mergeSessions, type BatchDeltas, type FreshEvent } from '@strata/hot-sqlite';
 import { INSERT_COLUMNS, toColumnArrays, withoutNul, withoutNulText } from './interactionRows.js';
 import { type PartitionManager, monthIndexOf } from './partitions.js';
 import { NAME } from './pgConnection.js';
@@ -20,7 +19,7 @@ const PARTITION_ROUNDS = 5;
  *    are the events this batch stores, and no other transaction can store them too, since a
  *    concurrent insert of the same id waits for this one and then finds it taken;
  * 3. those events into `user_interactions`, one multi-row INSERT;
- * 4. every rollup, from those events only, aggregated in memory first (see batchAggregate.ts).
+ * 4. every rollup, from those events only, aggregated in memory first (hot-sqlite's `aggregateBatch`).
  *
  * Re-sent events insert no id and so change nothing. A deadlock or serialization failure runs the
  * whole transaction again (nothing of it was kept).
@@ -123,23 +122,6 @@ export async function applyRollups(client: PoolClient, rollups: RollupWriter, de
   await rollups.writeContentDetails(client, deltas, contentIds, 1);
 }
 
-interface MetricDelta {
-  bucket: number;
-  name: string;
-  component: string;
-  unit: string;
-  samples: number;
-  sum: number;
-  min: number;
-  max: number;
-}
-
-const METRIC_GRANULARITIES = [
-  ['minute', MINUTE_MS],
-  ['hour', HOUR_MS],
-  ['day', DAY_MS],
-] as const;
-
 /**
  * The metric write path: raw samples into `system_performance`, per-bucket count, sum, min and max
  * into the metric rollups, in one transaction. Samples carry no id, so sending one twice stores it twice.
@@ -155,8 +137,8 @@ export class PgMetricWriter {
   ) {
     this.insertSql = `INSERT INTO ${q('system_performance')} (timestamp, metric_name, metric_value, metric_unit, component, created_at)
       SELECT u.*, $6::int8 FROM unnest($1::int8[], $2::text[], $3::float8[], $4::text[], $5::text[]) AS u`;
-    this.upsertSql = METRIC_GRANULARITIES.map(
-      ([name]) => `INSERT INTO ${q(`metric_rollup_${name}`)} AS t (bucket_start, metric_name, component, metric_unit, samples, value_sum, value_min, value_max)
+    this.upsertSql = ROLLUP_GRANULARITIES.map(
+      (name) => `INSERT INTO ${q(`metric_rollup_${name}`)} AS t (bucket_start, metric_name, component, metric_unit, samples, value_sum, value_min, value_max)
         SELECT u.* FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::float8[], $7::float8[], $8::float8[]) AS u(b, n, c, un, s, su, mi, ma)
         ORDER BY u.b, u.n COLLATE "C", u.c COLLATE "C", u.un COLLATE "C"
         ON CONFLICT (bucket_start, metric_name, component, metric_unit) DO UPDATE SET
@@ -172,26 +154,7 @@ export class PgMetricWriter {
       unit: metric.unit === null || metric.unit === undefined ? null : withoutNulText(metric.unit),
       component: metric.component === null || metric.component === undefined ? null : withoutNulText(metric.component),
     }));
-    const rollups = METRIC_GRANULARITIES.map(() => new Map<string, MetricDelta>());
-    for (const metric of metrics) {
-      // Absent component and unit are '' in rollup keys (a key column cannot be NULL and still be unique).
-      const component = metric.component ?? '';
-      const unit = metric.unit ?? '';
-      const suffix = `${metric.name.length}:${metric.name}${component.length}:${component}${unit}`;
-      METRIC_GRANULARITIES.forEach(([, size], granularity) => {
-        const bucket = floorTo(metric.timestamp, size);
-        const key = `${bucket}:${suffix}`;
-        const map = rollups[granularity]!;
-        const delta = map.get(key);
-        if (!delta) map.set(key, { bucket, name: metric.name, component, unit, samples: 1, sum: metric.value, min: metric.value, max: metric.value });
-        else {
-          delta.samples += 1;
-          delta.sum += metric.value;
-          if (metric.value < delta.min) delta.min = metric.value;
-          if (metric.value > delta.max) delta.max = metric.value;
-        }
-      });
-    }
+    const rollups = aggregateMetrics(metrics);
     await inTransaction(this.pool, async (client) => {
       await client.query({
         ...this.names.get(this.insertSql),

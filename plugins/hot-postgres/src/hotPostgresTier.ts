@@ -20,7 +20,7 @@ import {
   type TimeRange,
   type WriteResult,
 } from '@strata/core';
-import { DEFAULT_CONVERSION_DEPTH } from '@strata/hot-sqlite';
+import { DEFAULT_CONVERSION_DEPTH, buildReport } from '@strata/hot-sqlite';
 import { PgBatchWriter, PgMetricWriter } from './batchWriter.js';
 import { PgInsights } from './insights.js';
 import { fromRow, withoutNulText, type InteractionRow } from './interactionRows.js';
@@ -28,7 +28,6 @@ import { PgJobLock } from './jobLock.js';
 import { HOT_POSTGRES_MIGRATIONS } from './migrations.js';
 import { PartitionManager, monthBounds, monthIndexOf, monthIndexOfKey, monthLabel } from './partitions.js';
 import { NAME, connectionError, createClient, createPool, describeTarget, loadPg, type ConnectionSettings, type PgModule, type PgTarget } from './pgConnection.js';
-import { buildReport } from './report.js';
 import { RollupWriter } from './rollupWriter.js';
 import { migrateSchema } from './schemaMigrator.js';
 import { eraseSessionWithRollups } from './sessionErasure.js';
@@ -386,7 +385,7 @@ export class HotPostgresTier implements StorageTier {
 
   async report(query: ReportQuery = {}): Promise<Report> {
     this.assertOpen();
-    return buildReport(this.pgInsights, query, this.now());
+    return buildReport(this.pgInsights.reader, (top) => this.pgInsights.commonQuestions(top), query, this.now());
   }
 
   async health(): Promise<TierHealth> {

@@ -1,70 +1,48 @@
 import type { Pool } from 'pg';
-import {
-  StorageError,
-  type CommonQuestion,
-  type ContentEffectiveness,
-  type DailyBusinessMetrics,
-  type InsightsGranularity,
-  type InsightsPage,
-  type InsightsProvider,
-  type InsightsQuery,
-  type RoleBehaviour,
-  type SystemPerformancePoint,
-  type SystemPerformanceQuery,
-  type TrendingPage,
-  type TrendingQueriesQuery,
-  type TrendingQuery,
+import type {
+  CommonQuestion,
+  ContentEffectiveness,
+  DailyBusinessMetrics,
+  InsightsPage,
+  InsightsProvider,
+  InsightsQuery,
+  RoleBehaviour,
+  SystemPerformancePoint,
+  SystemPerformanceQuery,
+  TrendingPage,
+  TrendingQueriesQuery,
 } from '@strata/core';
-import { DAY_MS, HOUR_MS, MINUTE_MS, RollupTotals, alignRange, alignToRollups, ceilTo, compareText, reportedBound, sqlBound, trendingScore } from '@strata/hot-sqlite';
-import { decodeCursor, encodeCursor, pageAfter, pageSize, wholeDays } from './insightsPaging.js';
+import {
+  CONTENT_KEYSET,
+  QUESTIONS_KEYSET,
+  ROLLUP_GRANULARITIES,
+  businessMetricsPage,
+  commonQuestionItem,
+  contentEffectivenessItem,
+  dailyKeysetPage,
+  dailyTrendingPage,
+  keysetPage,
+  metricsKeysetPage,
+  metricRollupKey,
+  sqlBound,
+  systemPerformancePoint,
+  userBehaviourPage,
+  type ContentSums,
+  type CursorValue,
+  type MetricRollupRow,
+  type QuestionSums,
+  type TrendingAsks,
+} from '@strata/hot-sqlite';
 import { performanceScoreFloat8 } from './migrations.js';
 import { NAME } from './pgConnection.js';
 import { PgRollupReader } from './rollupReader.js';
 import type { Qualify, StatementNames } from './sqlNames.js';
 
-const DEFAULT_RECENT_DAYS = 7;
-const DEFAULT_BASELINE_DAYS = 28;
-const GRANULARITY_MS: Record<InsightsGranularity, number> = { minute: MINUTE_MS, hour: HOUR_MS, day: DAY_MS };
 export const DETAIL_PRUNED_BEFORE = 'detail_pruned_before';
 
-interface QuestionRow {
-  id: number;
-  query_hash: string;
-  asks: number;
-  successes: number;
-  response_us_sum: number;
-  rating_sum: number;
-  rating_count: number;
-  roles: string[];
-  query_normalized: string;
-  query_category: string;
-  last_asked: number;
-}
-
-interface ContentRow {
-  id: number;
-  content_type: string;
-  content_id: string;
-  accesses: number;
-  successes: number;
-  relevance_micro_sum: number;
-  relevance_count: number;
-  score: number;
-  roles: string[];
-  first_accessed: number;
-  last_accessed: number;
-}
-
-interface MetricRow {
-  bucket_start: number;
-  metric_name: string;
-  component: string;
-  metric_unit: string;
-  samples: number;
-  value_sum: number;
-  value_min: number;
-  value_max: number;
-}
+/** The roles come as an array, ranked by the query. */
+type QuestionRow = QuestionSums & { id: number; roles: string[] };
+type ContentRow = ContentSums & { id: number; roles: string[] };
 
 /**
  * The insights API over the PostgreSQL tier's rollups, answering exactly what hot-sqlite's
@@ -128,7 +106,7 @@ export class PgInsights implements InsightsProvider {
           GROUP BY query_ref HAVING SUM(CASE WHEN day >= $1 THEN asks ELSE 0 END) > 0
         ) g JOIN ${q('query_performance')} q ON q.id = g.query_ref`;
     }
-    for (const granularity of Object.keys(GRANULARITY_MS)) {
+    for (const granularity of ROLLUP_GRANULARITIES) {
       for (const byName of [false, true]) {
         this.sql[`metrics-${granularity}${byName ? '-name' : ''}`] = `SELECT bucket_start, metric_name, component, metric_unit, samples, value_sum, value_min, value_max
           FROM ${q(`metric_rollup_${granularity}`)}
@@ -148,236 +126,67 @@ export class PgInsights implements InsightsProvider {
 
   async commonQuestions(query: InsightsQuery = {}): Promise<InsightsPage<CommonQuestion>> {
     this.assertOpen();
-    const limit = pageSize(query.limit);
-    // Ordered by asks, ties by id (first asked first): the keyset of the cursor.
-    const [asks, afterId] = query.cursor ? (decodeCursor('questions', query.cursor, ['number', 'number']) as [number, number]) : [Number.MAX_SAFE_INTEGER, 0];
-    let rows: QuestionRow[];
-    let range: InsightsPage<unknown>['range'];
-    if (query.range === undefined && query.userRole === undefined) {
-      rows = await this.rankedPage<QuestionRow>('question', asks, afterId, limit);
-      range = { from: null, to: null };
-    } else {
-      const days = alignRange(query.range, DAY_MS);
-      const role = query.userRole !== undefined;
+    const all = query.range === undefined && query.userRole === undefined;
+    const role = query.userRole !== undefined;
+    const { days, page } = dailyKeysetPage<CommonQuestion>(QUESTIONS_KEYSET, query);
+    const read = async ([asks, afterId]: readonly CursorValue[], limit: number): Promise<QuestionRow[]> => {
+      if (all) return this.rankedPage<QuestionRow>('question', asks as number, afterId as number, limit);
       const params: unknown[] = [sqlBound(days.from), sqlBound(days.to), asks, afterId, limit + 1];
       if (role) params.push(query.userRole);
-      rows = (await this.query<QuestionRow>(`questionsRange${role ? 'Role' : ''}`, params)).rows;
-      range = { from: reportedBound(days.from), to: reportedBound(days.to) };
-    }
-    const items = rows.slice(0, limit).map(
-      (row): CommonQuestion => ({
-        queryHash: row.query_hash,
-        query: row.query_normalized,
-        category: row.query_category,
-        asks: row.asks,
-        successRate: row.successes / row.asks,
-        avgResponseTime: row.response_us_sum / 1e6 / row.asks,
-        avgRating: row.rating_count > 0 ? row.rating_sum / row.rating_count : null,
-        ratedAsks: row.rating_count,
-        popularRoles: row.roles,
-        lastAsked: row.last_asked,
-      }),
-    );
-    const last = rows[limit - 1];
-    return { items, nextCursor: rows.length > limit && last ? encodeCursor('questions', [last.asks, last.id]) : null, range };
+      return (await this.query<QuestionRow>(`questionsRange${role ? 'Role' : ''}`, params)).rows;
+    };
+    return keysetPage(NAME, page, read, (row) => [row.asks, row.id], (row) => commonQuestionItem(row, row.roles));
   }
 
   async userBehaviour(query: InsightsQuery = {}): Promise<InsightsPage<RoleBehaviour>> {
     this.assertOpen();
-    const limit = pageSize(query.limit);
-    const aligned = alignToRollups(query.range, this.now());
-    const groups = new Map<string, { totals: RollupTotals; types: Map<string, number> }>();
-    const groupOf = (role: string) => {
-      let group = groups.get(role);
-      if (!group) {
-        group = { totals: new RollupTotals(), types: new Map() };
-        groups.set(role, group);
-      }
-      return group;
-    };
-    const [sums, latencies] = await Promise.all([
-      this.reader.sumsByRoleAndType(aligned.from, aligned.to, query.userRole),
-      this.reader.latencyRows(aligned.from, aligned.to, query.userRole),
-    ]);
-    for (const row of sums) {
-      const group = groupOf(row.user_role);
-      group.totals.add(row);
-      group.types.set(row.query_type, (group.types.get(row.query_type) ?? 0) + row.interactions);
-    }
-    for (const row of latencies) groups.get(row.user_role)?.totals.addLatency(row);
-    const ordered = [...groups].sort(([roleA, a], [roleB, b]) => b.totals.interactions - a.totals.interactions || compareText(roleA, roleB));
-    const items = ordered.map(([userRole, { totals, types }]): RoleBehaviour => {
-      const { sums: total } = totals;
-      return {
-        userRole,
-        interactions: total.interactions,
-        sessions: total.sessions_started,
-        queriesPerSession: total.sessions_started > 0 ? total.interactions / total.sessions_started : null,
-        successRate: totals.successRate,
-        avgResponseTime: totals.avgResponseTime,
-        p95ResponseTime: totals.p95ResponseTime,
-        avgRating: totals.avgRating,
-        ratedInteractions: total.rating_count,
-        conversionRate: total.sessions_started > 0 ? total.sessions_converted / total.sessions_started : null,
-        followUpRate: totals.ratio(total.follow_ups),
-        codeSnippetsPerInteraction: totals.ratio(total.code_snippets),
-        citationsPerInteraction: totals.ratio(total.citations),
-        queryTypes: Object.fromEntries([...types].filter(([, count]) => count > 0).sort(([a], [b]) => compareText(a, b))),
-      };
-    });
-    return pageAfter(items, limit, query.cursor, 'roles', ['number', 'string'], (item) => [item.interactions, item.userRole], {
-      from: reportedBound(aligned.from),
-      to: reportedBound(aligned.to),
-    });
+    return userBehaviourPage(NAME, this.reader, query, this.now());
   }
 
   async contentEffectiveness(query: InsightsQuery = {}): Promise<InsightsPage<ContentEffectiveness>> {
     this.assertOpen();
-    const limit = pageSize(query.limit);
-    // Ordered by score, ties by id (first used first): the keyset of the cursor.
-    const [score, afterId] = query.cursor ? (decodeCursor('content', query.cursor, ['number', 'number']) as [number, number]) : [Number.POSITIVE_INFINITY, 0];
-    let rows: ContentRow[];
-    let range: InsightsPage<unknown>['range'];
-    if (query.range === undefined && query.userRole === undefined) {
-      rows = await this.rankedPage<ContentRow>('content', score, afterId, limit);
-      range = { from: null, to: null };
-    } else {
-      const days = alignRange(query.range, DAY_MS);
-      const role = query.userRole !== undefined;
+    const all = query.range === undefined && query.userRole === undefined;
+    const role = query.userRole !== undefined;
+    const { days, page } = dailyKeysetPage<ContentEffectiveness>(CONTENT_KEYSET, query);
+    const read = async ([score, afterId]: readonly CursorValue[], limit: number): Promise<ContentRow[]> => {
+      if (all) return this.rankedPage<ContentRow>('content', score as number, afterId as number, limit);
       const params: unknown[] = [sqlBound(days.from), sqlBound(days.to), score, afterId, limit + 1];
       if (role) params.push(query.userRole);
-      rows = (await this.query<ContentRow>(`contentRange${role ? 'Role' : ''}`, params)).rows;
-      range = { from: reportedBound(days.from), to: reportedBound(days.to) };
-    }
-    const items = rows.slice(0, limit).map(
-      (row): ContentEffectiveness => ({
-        contentType: row.content_type,
-        contentId: row.content_id,
-        accesses: row.accesses,
-        avgRelevance: row.relevance_count > 0 ? row.relevance_micro_sum / 1e6 / row.relevance_count : null,
-        relevanceCount: row.relevance_count,
-        successRate: row.successes / row.accesses,
-        performanceScore: row.score,
-        roles: row.roles,
-        firstAccessed: row.first_accessed,
-        lastAccessed: row.last_accessed,
-      }),
-    );
-    const last = rows[limit - 1];
-    return { items, nextCursor: rows.length > limit && last ? encodeCursor('content', [last.score, last.id]) : null, range };
+      return (await this.query<ContentRow>(`contentRange${role ? 'Role' : ''}`, params)).rows;
+    };
+    return keysetPage(NAME, page, read, (row) => [row.score, row.id], (row) => contentEffectivenessItem(row, row.roles));
   }
 
   async businessMetrics(query: InsightsQuery = {}): Promise<InsightsPage<DailyBusinessMetrics>> {
     this.assertOpen();
-    const limit = pageSize(query.limit);
-    const aligned = alignToRollups(query.range, this.now());
-    let from = aligned.from;
-    if (query.cursor) {
-      const [lastDay] = decodeCursor('days', query.cursor, ['number']) as [number];
-      from = Math.max(from, lastDay + DAY_MS);
-    }
-    const sums = await this.reader.sumsByDay(from, aligned.to, query.userRole);
-    const days = [...sums.keys()].sort((a, b) => a - b);
-    const pageDays = days.slice(0, limit);
-    // Only the days on this page pay for merging histograms.
-    const totals = new Map(pageDays.map((day) => [day, new RollupTotals()]));
-    for (const day of pageDays) totals.get(day)!.add(sums.get(day)!);
-    if (pageDays.length > 0) {
-      const pageEnd = Math.min(aligned.to, pageDays[pageDays.length - 1]! + DAY_MS);
-      for (const row of await this.reader.latencyRows(from, pageEnd, query.userRole)) totals.get(Math.floor(row.bucket_start / DAY_MS) * DAY_MS)?.addLatency(row);
-    }
-    const items = pageDays.map((day): DailyBusinessMetrics => {
-      const total = totals.get(day)!;
-      return {
-        day,
-        date: new Date(day).toISOString().slice(0, 10),
-        interactions: total.sums.interactions,
-        sessions: total.sums.sessions_started,
-        convertedSessions: total.sums.sessions_converted,
-        successRate: total.successRate,
-        avgResponseTime: total.avgResponseTime,
-        p95ResponseTime: total.p95ResponseTime,
-        avgRating: total.avgRating,
-        ratedInteractions: total.sums.rating_count,
-      };
-    });
-    const last = items[items.length - 1];
-    return {
-      items,
-      nextCursor: days.length > limit && last ? encodeCursor('days', [last.day]) : null,
-      range: { from: reportedBound(aligned.from), to: reportedBound(aligned.to) },
-    };
+    return businessMetricsPage(NAME, this.reader, query, this.now());
   }
 
   async trendingQueries(query: TrendingQueriesQuery = {}): Promise<TrendingPage> {
     this.assertOpen();
-    const limit = pageSize(query.limit);
-    const recentDays = wholeDays(query.recentDays, DEFAULT_RECENT_DAYS, 'recentDays');
-    const baselineDays = wholeDays(query.baselineDays, DEFAULT_BASELINE_DAYS, 'baselineDays');
-    const latest = await this.reader.latestDay();
-    const asOf = query.range?.to !== undefined ? ceilTo(query.range.to, DAY_MS) : latest === null ? null : latest + DAY_MS;
-    const empty = { items: [], nextCursor: null, range: { from: null, to: null }, asOf, recentDays, baselineDays };
-    if (asOf === null) return empty;
-    const recentFrom = asOf - recentDays * DAY_MS;
-    const baselineFrom = recentFrom - baselineDays * DAY_MS;
     const role = query.userRole !== undefined;
-    const params: unknown[] = [recentFrom, baselineFrom, asOf];
-    if (role) params.push(query.userRole);
-    const { rows } = await this.query<{ query_hash: string; recent: number; baseline: number; query_normalized: string }>(`trending${role ? 'Role' : ''}`, params);
-    const ranked = rows
-      .map((row): TrendingQuery => {
-        const expectedAsks = (row.baseline * recentDays) / baselineDays;
-        return {
-          queryHash: row.query_hash,
-          query: row.query_normalized,
-          recentAsks: row.recent,
-          baselineAsks: row.baseline,
-          expectedAsks,
-          trendingScore: trendingScore(row.recent, expectedAsks),
-        };
-      })
-      .filter((item) => item.trendingScore > 0)
-      .sort((a, b) => b.trendingScore - a.trendingScore || compareText(a.queryHash, b.queryHash));
-    const page = pageAfter(ranked, limit, query.cursor, 'trending', ['number', 'string'], (item) => [item.trendingScore, item.queryHash], {
-      from: baselineFrom,
-      to: asOf,
-    });
-    return { ...page, asOf, recentDays, baselineDays };
+    return dailyTrendingPage(
+      NAME,
+      query,
+      () => this.reader.latestDay(),
+      async ({ recentFrom, baselineFrom, asOf }) => {
+        const params: unknown[] = [recentFrom, baselineFrom, asOf];
+        if (role) params.push(query.userRole);
+        return (await this.query<TrendingAsks>(`trending${role ? 'Role' : ''}`, params)).rows;
+      },
+    );
   }
 
   async systemPerformance(query: SystemPerformanceQuery = {}): Promise<InsightsPage<SystemPerformancePoint>> {
     this.assertOpen();
-    const limit = pageSize(query.limit);
-    const granularity = query.granularity ?? 'hour';
-    const size = GRANULARITY_MS[granularity];
-    if (size === undefined) throw new StorageError(`${NAME}: granularity must be minute, hour or day, got ${JSON.stringify(granularity)}`);
-    const aligned = alignRange(query.range, size);
-    const [bucket, metric, component, unit] = query.cursor
-      ? (decodeCursor('metrics', query.cursor, ['number', 'string', 'string', 'string']) as [number, string, string, string])
-      : [Number.MIN_SAFE_INTEGER, '', '', ''];
+    const { granularity, aligned, page } = metricsKeysetPage<SystemPerformancePoint>(NAME, query);
     const byName = query.metricName !== undefined;
-    const params: unknown[] = [sqlBound(aligned.from), sqlBound(aligned.to), bucket, metric, component, unit, limit + 1];
-    if (byName) params.push(query.metricName);
-    const { rows } = await this.query<MetricRow>(`metrics-${granularity}${byName ? '-name' : ''}`, params);
-    const page = rows.slice(0, limit);
-    const items = page.map(
-      (row): SystemPerformancePoint => ({
-        bucketStart: row.bucket_start,
-        metricName: row.metric_name,
-        component: row.component === '' ? null : row.component,
-        unit: row.metric_unit === '' ? null : row.metric_unit,
-        samples: row.samples,
-        avg: row.value_sum / row.samples,
-        min: row.value_min,
-        max: row.value_max,
-      }),
-    );
-    const last = page[page.length - 1];
-    return {
-      items,
-      nextCursor: rows.length > limit && last ? encodeCursor('metrics', [last.bucket_start, last.metric_name, last.component, last.metric_unit]) : null,
-      range: { from: reportedBound(aligned.from), to: reportedBound(aligned.to) },
+    const read = async ([bucket, metric, component, unit]: readonly CursorValue[], limit: number): Promise<MetricRollupRow[]> => {
+      const params: unknown[] = [sqlBound(aligned.from), sqlBound(aligned.to), bucket, metric, component, unit, limit + 1];
+      if (byName) params.push(query.metricName);
+      return (await this.query<MetricRollupRow>(`metrics-${granularity}${byName ? '-name' : ''}`, params)).rows;
     };
+    return keysetPage(NAME, page, read, metricRollupKey, systemPerformancePoint);
   }
 
   /**

@@ -1,77 +1,40 @@
-import type { ContentRef, Interaction } from '@strata/core';
+import type { Interaction } from '@strata/core';
+import { INTERACTION_COLUMNS, interactionFromRow, interactionValues, type StoredInteractionRow } from '@strata/hot-sqlite';
 
-/** A `user_interactions` row as pg returns it (int8 parsed to numbers by the tier's pool). */
-export interface InteractionRow {
-  id: number;
-  event_id: string;
-  session_id: string;
-  timestamp: number;
-  user_role: string;
-  query: string;
-  query_hash: string;
-  query_type: string;
-  response_time: number;
-  response_length: number | null;
-  code_snippets_shown: number;
-  citations_provided: number;
-  success: boolean;
-  user_rating: number | null;
-  follow_up_query: boolean;
-  conversation_turn: number;
-  ip_hash: string | null;
-  user_agent_hash: string | null;
-  content: string;
-  created_at: number;
-}
+/** A `user_interactions` row as pg returns it (int8 parsed to numbers by the tier's pool, booleans as booleans). */
+export type InteractionRow = StoredInteractionRow<boolean>;
 
-/** Columns of the insert, with the array type each is passed as (one array per column, read with unnest). */
-export const INSERT_COLUMNS = [
-  ['event_id', 'text'],
-  ['session_id', 'text'],
-  ['timestamp', 'int8'],
-  ['user_role', 'text'],
-  ['query', 'text'],
-  ['query_hash', 'text'],
-  ['query_type', 'text'],
-  ['response_time', 'float8'],
-  ['response_length', 'int8'],
-  ['code_snippets_shown', 'int8'],
-  ['citations_provided', 'int8'],
-  ['success', 'bool'],
-  ['user_rating', 'int2'],
-  ['follow_up_query', 'bool'],
-  ['conversation_turn', 'int8'],
-  ['ip_hash', 'text'],
-  ['user_agent_hash', 'text'],
-  ['content', 'text'],
-  ['created_at', 'int8'],
-] as const;
+/** The array type each column is passed as (one array per column, read with unnest). */
+const COLUMN_TYPES: Record<(typeof INTERACTION_COLUMNS)[number], string> = {
+  event_id: 'text',
+  session_id: 'text',
+  timestamp: 'int8',
+  user_role: 'text',
+  query: 'text',
+  query_hash: 'text',
+  query_type: 'text',
+  response_time: 'float8',
+  response_length: 'int8',
+  code_snippets_shown: 'int8',
+  citations_provided: 'int8',
+  success: 'bool',
+  user_rating: 'int2',
+  follow_up_query: 'bool',
+  conversation_turn: 'int8',
+  ip_hash: 'text',
+  user_agent_hash: 'text',
+  content: 'text',
+  created_at: 'int8',
+};
+
+/** Columns of the insert, in hot-sqlite's order, with the array type each is passed as. */
+export const INSERT_COLUMNS = INTERACTION_COLUMNS.map((column) => [column, COLUMN_TYPES[column]] as const);
 
 /** The batch as one array per column, in INSERT_COLUMNS order. */
 export function toColumnArrays(events: readonly Interaction[], createdAt: number, queryHashes: readonly string[]): unknown[][] {
   const columns: unknown[][] = INSERT_COLUMNS.map(() => new Array(events.length));
   events.forEach((event, index) => {
-    const values = [
-      event.eventId,
-      event.sessionId,
-      event.timestamp,
-      event.userRole,
-      event.query,
-      queryHashes[index],
-      event.queryType,
-      event.responseTime,
-      event.responseLength,
-      event.codeSnippetsShown,
-      event.citationsProvided,
-      event.success,
-      event.userRating,
-      event.followUpQuery,
-      event.conversationTurn,
-      event.ipHash,
-      event.userAgentHash,
-      event.content.length === 0 ? '[]' : JSON.stringify(event.content),
-      createdAt,
-    ];
+    const values = interactionValues(event, createdAt, queryHashes[index]!, asBool);
     for (let column = 0; column < values.length; column += 1) columns[column]![index] = values[column];
   });
   return columns;
@@ -79,25 +42,11 @@ export function toColumnArrays(events: readonly Interaction[], createdAt: number
 
 /** The row as the Interaction it was stored from, keys in hot-sqlite's order (so archive lines hash the same from either tier). */
 export function fromRow(row: InteractionRow): Interaction {
-  return {
-    eventId: row.event_id,
-    sessionId: row.session_id,
-    timestamp: row.timestamp,
-    userRole: row.user_role,
-    query: row.query,
-    queryType: row.query_type,
-    responseTime: row.response_time,
-    responseLength: row.response_length,
-    codeSnippetsShown: row.code_snippets_shown,
-    citationsProvided: row.citations_provided,
-    success: row.success,
-    userRating: row.user_rating,
-    followUpQuery: row.follow_up_query,
-    conversationTurn: row.conversation_turn,
-    ipHash: row.ip_hash,
-    userAgentHash: row.user_agent_hash,
-    content: row.content === '[]' ? [] : (JSON.parse(row.content) as ContentRef[]),
-  };
+  return interactionFromRow(row, asBool);
+}
+
+function asBool(value: boolean): boolean {
+  return value;
 }
 
 const NUL = '\u0000';

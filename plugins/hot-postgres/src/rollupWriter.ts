@@ -1,6 +1,15 @@
 import type { ClientBase } from 'pg';
-import { encodeHistogram } from '@strata/hot-sqlite';
-import { MINUTE, ROLLUP_GRANULARITIES, contentKey, type BatchDeltas, type ContentDelta, type QueryDelta, type RollupDelta, type SessionState } from './batchAggregate.js';
+import {
+  MINUTE_GRANULARITY as MINUTE,
+  ROLLUP_GRANULARITIES,
+  contentKey,
+  encodeHistogram,
+  type BatchDeltas,
+  type ContentDelta,
+  type QueryDelta,
+  type RollupDelta,
+  type SessionState,
+} from '@strata/hot-sqlite';
 import type { Qualify, StatementNames } from './sqlNames.js';
 
 /**

@@ -1,7 +1,17 @@
 import type { Pool, PoolClient } from 'pg';
 import { normalizeQuery } from '@strata/core';
-import { encodeHistogram, subtractHistogram } from '@strata/hot-sqlite';
-import { ROLLUP_GRANULARITIES as GRANULARITIES, MINUTE, addDeltas, aggregateBatch, emptyDeltas, mergeSessions, type BatchDeltas, type SessionState } from './batchAggregate.js';
+import {
+  ROLLUP_GRANULARITIES as GRANULARITIES,
+  MINUTE_GRANULARITY as MINUTE,
+  addDeltas,
+  aggregateBatch,
+  emptyDeltas,
+  encodeHistogram,
+  mergeSessions,
+  subtractHistogram,
+  type BatchDeltas,
+  type SessionState,
+} from '@strata/hot-sqlite';
 import { fromRow, type InteractionRow } from './interactionRows.js';
 import { monthIndexOf, type PartitionManager } from './partitions.js';
 import type { RollupWriter } from './rollupWriter.js';

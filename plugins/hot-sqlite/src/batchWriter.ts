@@ -1,19 +1,19 @@
 import type Database from 'better-sqlite3';
 import { createQueryKeyer, normalizeQuery, type Interaction, type Metric } from '@strata/core';
-import { compareText, mergeRankedCounts, rankCounts } from './compareText.js';
-import { encodeHistogram, histogramBin, mergeHistograms } from './histogram.js';
+import { MINUTE_GRANULARITY, ROLLUP_GRANULARITIES, aggregateBatch, mergeSessions, type FreshEvent, type StoredSession } from './batchAggregation.js';
+import { mergeRankedCounts, rankCounts } from './compareText.js';
+import { encodeHistogram, mergeHistograms } from './histogram.js';
 import { INSERT_COLUMNS, fromRow, toInsertParams, type InteractionRow } from './interactionRows.js';
-import { DAY_MS, HOUR_MS, MINUTE_MS, MINUTE_ROLLUP_HORIZON_MS, floorTo } from './timeBuckets.js';
+import { aggregateMetrics } from './metricAggregation.js';
 
 /**
  * The hot tier's write path, as functions of a connection and their arguments only (no hidden
  * state), so the same code runs on the tier's connection or in a worker thread that owns its own.
  *
  * One batch is one transaction: the raw rows (`ON CONFLICT (event_id) DO NOTHING`), then every
- * rollup, from the events that were actually new. The batch is first aggregated in memory into maps
- * keyed by bucket, session, query and content item, so each rollup row is written once per batch
- * with one prepared UPSERT adding the deltas, however many events it covers. Re-sent events insert
- * nothing and so change nothing.
+ * rollup, from the events that were actually new. The batch is first aggregated in memory
+ * (batchAggregation.ts), so each rollup row is written once per batch with one prepared UPSERT
+ * adding the deltas, however many events it covers. Re-sent events insert nothing and so change nothing.
  */
 
 export const DEFAULT_CONVERSION_DEPTH = 3;
@@ -37,18 +37,6 @@ export type BatchWriter = (events: readonly Interaction[], createdAt: number) =>
 
 /** Writes system-performance samples and their rollups in one transaction; returns rows stored. */
 export type MetricWriter = (metrics: readonly Metric[], createdAt: number) => number;
-
-/** An event the batch inserted, with its query key worked out once. */
-export interface FreshEvent {
-  event: Interaction;
-  queryHash: string;
-  normalizedQuery: string;
-}
-
-/** Seconds (or relevance) to whole millionths: the unit of every stored sum, so sums are exact. */
-export function toMicros(value: number): number {
-  return Math.round(value * 1e6);
-}
 
 /** Registers the SQL functions the rollup UPSERTs use. Safe to call more than once. */
 export function registerRollupFunctions(db: Database.Database): void {
@@ -109,117 +97,8 @@ export function backfillRollups(db: Database.Database, options: BatchWriterOptio
   }
 }
 
-interface RollupDelta {
-  bucket: number;
-  role: string;
-  type: string;
-  interactions: number;
-  successes: number;
-  responseUs: number;
-  ratingSum: number;
-  ratingCount: number;
-  snippets: number;
-  citations: number;
-  followUps: number;
-  sessionsStarted: number;
-  sessionsConverted: number;
-}
-
-interface LatencyDelta {
-  bucket: number;
-  role: string;
-  responseUsMax: number;
-  bins: Map<number, number>;
-}
-
-interface SessionDelta {
-  queries: number;
-  successes: number;
-  responseUs: number;
-  snippets: number;
-  citations: number;
-  ratingSum: number;
-  ratingCount: number;
-  maxTurn: number;
-  startTime: number;
-  startRole: string;
-  startType: string;
-  lastActivity: number;
-}
-
-interface SessionRow {
-  session_id: string;
-  user_role: string;
-  start_time: number;
-  start_query_type: string;
-  last_activity: number;
-  total_queries: number;
-  successful_queries: number;
-  response_us_sum: number;
-  total_code_snippets: number;
-  total_citations: number;
-  rating_sum: number;
-  rating_count: number;
-  max_turn: number;
-  conversion_achieved: number;
-  created_at: number;
-}
-
-interface QueryDelta {
-  hash: string;
-  normalized: string;
-  asks: number;
-  successes: number;
-  responseUs: number;
-  ratingSum: number;
-  ratingCount: number;
-  firstAsked: number;
-  category: string;
-  lastAsked: number;
-  roles: Map<string, number>;
-}
-
-/** A question's day, over all roles (`role` undefined) or for one role. */
-interface QueryDayDelta {
-  day: number;
-  hash: string;
-  role: string | undefined;
-  asks: number;
-  successes: number;
-  responseUs: number;
-  ratingSum: number;
-  ratingCount: number;
-}
-
-interface ContentDelta {
-  type: string;
-  id: string;
-  accesses: number;
-  successes: number;
-  relevanceMicros: number;
-  relevanceCount: number;
-  first: number;
-  last: number;
-  roles: Map<string, number>;
-}
-
-/** A content item's day, over all roles (`role` undefined) or for one role. */
-interface ContentDayDelta {
-  day: number;
-  /** The item's key in the batch's content map. */
-  item: string;
-  role: string | undefined;
-  accesses: number;
-  successes: number;
-  relevanceMicros: number;
-  relevanceCount: number;
-}
-
-const ROLLUP_TABLES = ['rollup_minute', 'rollup_hour', 'rollup_day'] as const;
-const LATENCY_TABLES = ['latency_minute', 'latency_hour', 'latency_day'] as const;
-const ROLLUP_SIZES = [MINUTE_MS, HOUR_MS, DAY_MS] as const;
-/** Index of the minute granularity in the lists above; sessions are counted from the next one up. */
-const MINUTE = 0;
+const ROLLUP_TABLES = ROLLUP_GRANULARITIES.map((name) => `rollup_${name}`);
+const LATENCY_TABLES = ROLLUP_GRANULARITIES.map((name) => `latency_${name}`);
 
 /** The minute table has no session columns: sessions are counted per hour and per day. */
 function rollupUpsertSql(table: string, withSessions: boolean): string {
@@ -256,13 +135,6 @@ function rollupSessionsSql(table: string): string {
     WHERE bucket_start = ? AND user_role = ? AND query_type = ?`;
 }
 
-/** True when start (t1, r1, y1) comes before (t2, r2, y2): earliest timestamp, ties by role then query type. */
-function startsBefore(t1: number, r1: string, y1: string, t2: number, r2: string, y2: string): boolean {
-  if (t1 !== t2) return t1 < t2;
-  const byRole = compareText(r1, r2);
-  return byRole !== 0 ? byRole < 0 : compareText(y1, y2) < 0;
-}
-
 /**
  * Applies the rollup deltas of events known to be newly stored. Exported for the worker and the
  * schema-2 backfill; call it only inside a transaction that also stored those events.
@@ -270,9 +142,9 @@ function startsBefore(t1: number, r1: string, y1: string, t2: number, r2: string
 export function prepareRollupWriter(db: Database.Database, options: BatchWriterOptions = {}): (fresh: readonly FreshEvent[], createdAt: number) => void {
   const depth = options.conversionDepth ?? DEFAULT_CONVERSION_DEPTH;
   registerRollupFunctions(db);
-  const upsertRollup = ROLLUP_TABLES.map((table, granularity) => db.prepare(rollupUpsertSql(table, granularity !== MINUTE)));
+  const upsertRollup = ROLLUP_TABLES.map((table, granularity) => db.prepare(rollupUpsertSql(table, granularity !== MINUTE_GRANULARITY)));
   const upsertLatency = LATENCY_TABLES.map((table) => db.prepare(latencyUpsertSql(table)));
-  const shiftSessions = ROLLUP_TABLES.map((table, granularity) => (granularity === MINUTE ? undefined : db.prepare(rollupSessionsSql(table))));
+  const shiftSessions = ROLLUP_TABLES.map((table, granularity) => (granularity === MINUTE_GRANULARITY ? undefined : db.prepare(rollupSessionsSql(table))));
   const readSessions = db.prepare(
     `SELECT session_id, user_role, start_time, start_query_type, last_activity, total_queries, successful_queries, response_us_sum,
             total_code_snippets, total_citations, rating_sum, rating_count, max_turn, conversion_achieved, created_at
@@ -341,197 +213,30 @@ export function prepareRollupWriter(db: Database.Database, options: BatchWriterO
   const upsertContentDayRole = db.prepare(contentDaySql('content_daily_by_role', 'user_role, day, content_ref'));
 
   return (fresh, createdAt) => {
-    const rollups = ROLLUP_TABLES.map(() => new Map<string, RollupDelta>());
-    const latencies = LATENCY_TABLES.map(() => new Map<string, LatencyDelta>());
-    const sessions = new Map<string, SessionDelta>();
-    const queries = new Map<string, QueryDelta>();
-    const queryDays = new Map<string, QueryDayDelta>();
-    const contents = new Map<string, ContentDelta>();
-    const contentDays = new Map<string, ContentDayDelta>();
-
-    const rollupFor = (granularity: number, bucket: number, role: string, type: string, roleType: string): RollupDelta => {
-      const map = rollups[granularity]!;
-      const key = `${bucket}:${roleType}`;
-      let delta = map.get(key);
-      if (!delta) {
-        delta = {
-          bucket, role, type,
-          interactions: 0, successes: 0, responseUs: 0, ratingSum: 0, ratingCount: 0,
-          snippets: 0, citations: 0, followUps: 0, sessionsStarted: 0, sessionsConverted: 0,
-        };
-        map.set(key, delta);
-      }
-      return delta;
-    };
-
-    for (const { event, queryHash, normalizedQuery } of fresh) {
-      const { timestamp, userRole: role, queryType: type } = event;
-      const responseUs = toMicros(event.responseTime);
-      const bin = histogramBin(event.responseTime);
-      const success = event.success ? 1 : 0;
-      const rated = event.userRating === null ? 0 : 1;
-      const rating = event.userRating ?? 0;
-      const roleType = `${role.length}:${role}${type}`;
-      // Minute rollups only for events recent when stored: an old event would cost a minute row of
-      // its own (historical loads spread thin), and readers use minutes only inside the horizon.
-      const first = timestamp >= createdAt - MINUTE_ROLLUP_HORIZON_MS ? MINUTE : MINUTE + 1;
-      for (let granularity = first; granularity < ROLLUP_SIZES.length; granularity += 1) {
-        const bucket = floorTo(timestamp, ROLLUP_SIZES[granularity]!);
-        const delta = rollupFor(granularity, bucket, role, type, roleType);
-        delta.interactions += 1;
-        delta.successes += success;
-        delta.responseUs += responseUs;
-        delta.ratingSum += rating;
-        delta.ratingCount += rated;
-        delta.snippets += event.codeSnippetsShown;
-        delta.citations += event.citationsProvided;
-        if (event.followUpQuery) delta.followUps += 1;
-
-        const latencyMap = latencies[granularity]!;
-        const latencyKey = `${bucket}:${role}`;
-        let latency = latencyMap.get(latencyKey);
-        if (!latency) {
-          latency = { bucket, role, responseUsMax: responseUs, bins: new Map() };
-          latencyMap.set(latencyKey, latency);
-        } else if (responseUs > latency.responseUsMax) latency.responseUsMax = responseUs;
-        latency.bins.set(bin, (latency.bins.get(bin) ?? 0) + 1);
-      }
-
-      let session = sessions.get(event.sessionId);
-      if (!session) {
-        session = {
-          queries: 0, successes: 0, responseUs: 0, snippets: 0, citations: 0, ratingSum: 0, ratingCount: 0, maxTurn: 0,
-          startTime: timestamp, startRole: role, startType: type, lastActivity: timestamp,
-        };
-        sessions.set(event.sessionId, session);
-      } else if (startsBefore(timestamp, role, type, session.startTime, session.startRole, session.startType)) {
-        session.startTime = timestamp;
-        session.startRole = role;
-        session.startType = type;
-      }
-      session.queries += 1;
-      session.successes += success;
-      session.responseUs += responseUs;
-      session.snippets += event.codeSnippetsShown;
-      session.citations += event.citationsProvided;
-      session.ratingSum += rating;
-      session.ratingCount += rated;
-      if (event.conversationTurn > session.maxTurn) session.maxTurn = event.conversationTurn;
-      if (timestamp > session.lastActivity) session.lastActivity = timestamp;
-
-      let query = queries.get(queryHash);
-      if (!query) {
-        query = {
-          hash: queryHash, normalized: normalizedQuery, asks: 0, successes: 0, responseUs: 0, ratingSum: 0, ratingCount: 0,
-          firstAsked: timestamp, category: type, lastAsked: timestamp, roles: new Map(),
-        };
-        queries.set(queryHash, query);
-      } else if (timestamp < query.firstAsked || (timestamp === query.firstAsked && compareText(type, query.category) < 0)) {
-        query.firstAsked = timestamp;
-        query.category = type;
-      }
-      query.asks += 1;
-      query.successes += success;
-      query.responseUs += responseUs;
-      query.ratingSum += rating;
-      query.ratingCount += rated;
-      if (timestamp > query.lastAsked) query.lastAsked = timestamp;
-      query.roles.set(role, (query.roles.get(role) ?? 0) + 1);
-
-      const day = floorTo(timestamp, DAY_MS);
-      // The hash is fixed-length hex, so `day:hash` (all roles) and `day:hash:role` never collide.
-      for (const dayRole of [undefined, role]) {
-        const queryDayKey = dayRole === undefined ? `${day}:${queryHash}` : `${day}:${queryHash}:${dayRole}`;
-        let queryDay = queryDays.get(queryDayKey);
-        if (!queryDay) {
-          queryDay = { day, hash: queryHash, role: dayRole, asks: 0, successes: 0, responseUs: 0, ratingSum: 0, ratingCount: 0 };
-          queryDays.set(queryDayKey, queryDay);
-        }
-        queryDay.asks += 1;
-        queryDay.successes += success;
-        queryDay.responseUs += responseUs;
-        queryDay.ratingSum += rating;
-        queryDay.ratingCount += rated;
-      }
-
-      for (const item of event.content) {
-        const itemKey = `${item.type.length}:${item.type}${item.id}`;
-        const relevanceMicros = item.relevance === null ? 0 : toMicros(item.relevance);
-        const relevanceCount = item.relevance === null ? 0 : 1;
-        let content = contents.get(itemKey);
-        if (!content) {
-          content = { type: item.type, id: item.id, accesses: 0, successes: 0, relevanceMicros: 0, relevanceCount: 0, first: timestamp, last: timestamp, roles: new Map() };
-          contents.set(itemKey, content);
-        }
-        content.accesses += 1;
-        content.successes += success;
-        content.relevanceMicros += relevanceMicros;
-        content.relevanceCount += relevanceCount;
-        if (timestamp < content.first) content.first = timestamp;
-        if (timestamp > content.last) content.last = timestamp;
-        content.roles.set(role, (content.roles.get(role) ?? 0) + 1);
-
-        const itemDayKey = `${day}:${item.type.length}:${item.type}${item.id.length}:${item.id}`;
-        for (const dayRole of [undefined, role]) {
-          const contentDayKey = dayRole === undefined ? itemDayKey : `${itemDayKey}:${dayRole}`;
-          let contentDay = contentDays.get(contentDayKey);
-          if (!contentDay) {
-            contentDay = { day, item: itemKey, role: dayRole, accesses: 0, successes: 0, relevanceMicros: 0, relevanceCount: 0 };
-            contentDays.set(contentDayKey, contentDay);
-          }
-          contentDay.accesses += 1;
-          contentDay.successes += success;
-          contentDay.relevanceMicros += relevanceMicros;
-          contentDay.relevanceCount += relevanceCount;
-        }
-      }
-    }
-
+    const deltas = aggregateBatch(fresh, createdAt);
+    const { rollups, latencies } = deltas;
     // Sessions: read the stored state of every session in the batch at once, merge, write back.
-    // A session's start is its earliest event; when an earlier event arrives late, its start (and
-    // its conversion) move to the new start bucket, so rollups never depend on arrival order.
-    const shift = (time: number, role: string, type: string, started: number, converted: number) => {
-      const roleType = `${role.length}:${role}${type}`;
-      for (let granularity = MINUTE + 1; granularity < ROLLUP_SIZES.length; granularity += 1) {
-        const delta = rollupFor(granularity, floorTo(time, ROLLUP_SIZES[granularity]!), role, type, roleType);
-        delta.sessionsStarted += started;
-        delta.sessionsConverted += converted;
-      }
-    };
-    const stored = new Map<string, SessionRow>();
-    for (const row of readSessions.all(JSON.stringify([...sessions.keys()])) as SessionRow[]) stored.set(row.session_id, row);
-    for (const [sessionId, delta] of sessions) {
-      const old = stored.get(sessionId);
-      let startTime = delta.startTime;
-      let startRole = delta.startRole;
-      let startType = delta.startType;
-      if (old && !startsBefore(startTime, startRole, startType, old.start_time, old.user_role, old.start_query_type)) {
-        startTime = old.start_time;
-        startRole = old.user_role;
-        startType = old.start_query_type;
-      }
-      const queries = (old?.total_queries ?? 0) + delta.queries;
-      const maxTurn = Math.max(old?.max_turn ?? 0, delta.maxTurn);
-      const converted = queries >= depth || maxTurn >= depth ? 1 : 0;
-      if (old) shift(old.start_time, old.user_role, old.start_query_type, -1, -old.conversion_achieved);
-      shift(startTime, startRole, startType, 1, converted);
+    // Merging moves late-arriving starts between buckets in `rollups` before they are written.
+    const stored = new Map<string, StoredSession>();
+    for (const row of readSessions.all(JSON.stringify([...deltas.sessions.keys()])) as StoredSession[]) stored.set(row.session_id, row);
+    for (const session of mergeSessions(deltas, stored, depth, createdAt)) {
       writeSession.run(
-        sessionId,
-        startRole,
-        startTime,
-        startType,
-        Math.max(old?.last_activity ?? delta.lastActivity, delta.lastActivity),
-        queries,
-        (old?.successful_queries ?? 0) + delta.successes,
-        (old?.response_us_sum ?? 0) + delta.responseUs,
-        (old?.total_code_snippets ?? 0) + delta.snippets,
-        (old?.total_citations ?? 0) + delta.citations,
-        (old?.rating_sum ?? 0) + delta.ratingSum,
-        (old?.rating_count ?? 0) + delta.ratingCount,
-        maxTurn,
-        converted,
-        old?.created_at ?? createdAt,
-        createdAt,
+        session.session_id,
+        session.user_role,
+        session.start_time,
+        session.start_query_type,
+        session.last_activity,
+        session.total_queries,
+        session.successful_queries,
+        session.response_us_sum,
+        session.total_code_snippets,
+        session.total_citations,
+        session.rating_sum,
+        session.rating_count,
+        session.max_turn,
+        session.conversion_achieved,
+        session.created_at,
+        session.updated_at,
       );
     }
 
@@ -557,27 +262,27 @@ export function prepareRollupWriter(db: Database.Database, options: BatchWriterO
     }
 
     const queryIds = new Map<string, number>();
-    for (const query of queries.values()) {
+    for (const query of deltas.queries.values()) {
       const { id } = upsertQuery.get(
         query.hash, query.normalized, query.category, query.asks, query.successes, query.responseUs, query.ratingSum, query.ratingCount,
         JSON.stringify(rankCounts(query.roles)), query.firstAsked, query.lastAsked, createdAt, createdAt,
       ) as { id: number };
       queryIds.set(query.hash, id);
     }
-    for (const day of queryDays.values()) {
+    for (const day of deltas.queryDays.values()) {
       const ref = queryIds.get(day.hash)!;
       if (day.role === undefined) upsertQueryDay.run(day.day, ref, day.asks, day.successes, day.responseUs, day.ratingSum, day.ratingCount);
       else upsertQueryDayRole.run(day.role, day.day, ref, day.asks, day.successes, day.responseUs, day.ratingSum, day.ratingCount);
     }
     const contentIds = new Map<string, number>();
-    for (const [itemKey, content] of contents) {
+    for (const [itemKey, content] of deltas.contents) {
       const { id } = upsertContent.get(
         content.type, content.id, content.accesses, content.successes, content.relevanceMicros, content.relevanceCount,
         JSON.stringify(rankCounts(content.roles)), content.first, content.last, createdAt, createdAt,
       ) as { id: number };
       contentIds.set(itemKey, id);
     }
-    for (const day of contentDays.values()) {
+    for (const day of deltas.contentDays.values()) {
       const ref = contentIds.get(day.item)!;
       if (day.role === undefined) upsertContentDay.run(day.day, ref, day.accesses, day.successes, day.relevanceMicros, day.relevanceCount);
       else upsertContentDayRole.run(day.role, day.day, ref, day.accesses, day.successes, day.relevanceMicros, day.relevanceCount);
@@ -585,18 +290,7 @@ export function prepareRollupWriter(db: Database.Database, options: BatchWriterO
   };
 }
 
-interface MetricDelta {
-  bucket: number;
-  name: string;
-  component: string;
-  unit: string;
-  samples: number;
-  sum: number;
-  min: number;
-  max: number;
-}
-
-const METRIC_ROLLUP_TABLES = ['metric_rollup_minute', 'metric_rollup_hour', 'metric_rollup_day'] as const;
+const METRIC_ROLLUP_TABLES = ROLLUP_GRANULARITIES.map((name) => `metric_rollup_${name}`);
 
 /**
  * The metric write path: raw samples into `system_performance`, per-bucket count, sum, min and max
@@ -614,27 +308,8 @@ export function prepareMetricWriter(db: Database.Database): MetricWriter {
     ),
   );
   const write = db.transaction((metrics: readonly Metric[], createdAt: number): number => {
-    const rollups = METRIC_ROLLUP_TABLES.map(() => new Map<string, MetricDelta>());
-    for (const metric of metrics) {
-      insert.run(metric.timestamp, metric.name, metric.value, metric.unit, metric.component, createdAt);
-      // Absent component and unit are stored as '' in rollup keys (a key column cannot be NULL and still be unique).
-      const component = metric.component ?? '';
-      const unit = metric.unit ?? '';
-      const suffix = `${metric.name.length}:${metric.name}${component.length}:${component}${unit}`;
-      for (let granularity = 0; granularity < ROLLUP_SIZES.length; granularity += 1) {
-        const bucket = floorTo(metric.timestamp, ROLLUP_SIZES[granularity]!);
-        const key = `${bucket}:${suffix}`;
-        const map = rollups[granularity]!;
-        const delta = map.get(key);
-        if (!delta) map.set(key, { bucket, name: metric.name, component, unit, samples: 1, sum: metric.value, min: metric.value, max: metric.value });
-        else {
-          delta.samples += 1;
-          delta.sum += metric.value;
-          if (metric.value < delta.min) delta.min = metric.value;
-          if (metric.value > delta.max) delta.max = metric.value;
-        }
-      }
-    }
+    for (const metric of metrics) insert.run(metric.timestamp, metric.name, metric.value, metric.unit, metric.component, createdAt);
+    const rollups = aggregateMetrics(metrics);
     rollups.forEach((map, granularity) => {
       for (const delta of map.values()) upserts[granularity]!.run(delta.bucket, delta.name, delta.component, delta.unit, delta.samples, delta.sum, delta.min, delta.max);
     });

@@ -27,7 +27,7 @@ import { HOT_SQLITE_MIGRATIONS } from './migrations.js';
 import { SchemaMigrator } from './schemaMigrator.js';
 import { WriterThread } from './writerThread.js';
 import { WAL_AUTOCHECKPOINT_PAGES } from './walSettings.js';
-import { buildReport } from './report.js';
+import { buildReport } from './reportBuilder.js';
 import { StatementCache } from './statementCache.js';
 import { backupSqliteFile } from './sqliteBackup.js';
 import * as lifecycle from './tierLifecycle.js';
@@ -352,7 +352,7 @@ export class HotSqliteTier implements StorageTier {
 
   async report(query: ReportQuery = {}): Promise<Report> {
     this.assertOpen();
-    return buildReport(this.insights, query, this.now());
+    return buildReport(this.insights.reader, (top) => this.insights.commonQuestions(top), query, this.now());
   }
 
   async health(): Promise<TierHealth> {

@@ -5,11 +5,9 @@ export {
   prepareMetricWriter,
   prepareRollupWriter,
   registerRollupFunctions,
-  toMicros,
   type BatchWriteResult,
   type BatchWriter,
   type BatchWriterOptions,
-  type FreshEvent,
   type MetricWriter,
 } from './batchWriter.js';
 export {
@@ -22,12 +20,80 @@ export {
   histogramBinValue,
   mergeHistograms,
 } from './histogram.js';
-export { DEFAULT_INSIGHTS_LIMIT, HotSqliteInsights, MAX_INSIGHTS_LIMIT, trendingScore } from './insights.js';
+export { HotSqliteInsights } from './insights.js';
 export { MINUTE_ROLLUP_HORIZON_MS } from './timeBuckets.js';
 // The pure rollup math, shared with other hot tiers (hot-postgres) so both answer identically.
 export { HistogramAccumulator, subtractHistogram } from './histogram.js';
 export { compareText, mergeRankedCounts, rankCounts, type RankedCounts } from './compareText.js';
 export { RollupTotals, type LatencyRow, type RollupSums } from './rollupReader.js';
+export {
+  MINUTE_GRANULARITY,
+  ROLLUP_GRANULARITIES,
+  ROLLUP_SIZES,
+  addDeltas,
+  aggregateBatch,
+  contentKey,
+  emptyDeltas,
+  mergeSessions,
+  rollupDelta,
+  startsBefore,
+  toMicros,
+  type BatchDeltas,
+  type ContentDayDelta,
+  type ContentDelta,
+  type FreshEvent,
+  type LatencyDelta,
+  type QueryDayDelta,
+  type QueryDelta,
+  type RollupDelta,
+  type SessionDelta,
+  type SessionState,
+  type StoredSession,
+} from './batchAggregation.js';
+export { aggregateMetrics, type MetricDelta } from './metricAggregation.js';
+export { INSERT_COLUMNS as INTERACTION_COLUMNS, interactionFromRow, interactionValues, type StoredInteractionRow } from './interactionRows.js';
+export {
+  CONTENT_KEYSET,
+  DEFAULT_INSIGHTS_LIMIT,
+  MAX_INSIGHTS_LIMIT,
+  METRICS_KEYSET,
+  QUESTIONS_KEYSET,
+  dailyKeysetPage,
+  decodeCursor,
+  encodeCursor,
+  insightsPageSize,
+  keysetPage,
+  metricsKeysetPage,
+  pageAfter,
+  type CursorTypes,
+  type CursorValue,
+  type Keyset,
+  type KeysetPageQuery,
+} from './insightsCursor.js';
+export {
+  DEFAULT_BASELINE_DAYS,
+  DEFAULT_RECENT_DAYS,
+  commonQuestionItem,
+  contentEffectivenessItem,
+  metricRollupKey,
+  rankTrending,
+  systemPerformancePoint,
+  trendingScore,
+  trendingWindowDays,
+  type ContentSums,
+  type MetricRollupRow,
+  type QuestionSums,
+  type TrendingAsks,
+} from './insightsShaping.js';
+export {
+  businessMetricsPage,
+  dailyTrendingPage,
+  userBehaviourPage,
+  type RoleTypeSums,
+  type RollupSource,
+  type TrendingWindow,
+} from './rollupAnswers.js';
+export { buildReport } from './reportBuilder.js';
 export {
   DAY_MS,
   HOUR_MS,

@@ -1,7 +1,10 @@
 import { hashQuery, normalizeQuery, type ContentRef, type Interaction } from '@strata/core';
 
-/** A `user_interactions` row as better-sqlite3 returns it. */
-export interface InteractionRow {
+/**
+ * A `user_interactions` row as a driver returns it; `Flag` is how the store gives back a boolean
+ * column (better-sqlite3: 0 or 1). Every hot tier stores the same columns.
+ */
+export interface StoredInteractionRow<Flag> {
   id: number;
   event_id: string;
   session_id: string;
@@ -14,9 +17,9 @@ export interface InteractionRow {
   response_length: number | null;
   code_snippets_shown: number;
   citations_provided: number;
-  success: number;
+  success: Flag;
   user_rating: number | null;
-  follow_up_query: number;
+  follow_up_query: Flag;
   conversation_turn: number;
   ip_hash: string | null;
   user_agent_hash: string | null;
@@ -24,6 +27,10 @@ export interface InteractionRow {
   created_at: number;
 }
 
+/** A `user_interactions` row as better-sqlite3 returns it. */
+export type InteractionRow = StoredInteractionRow<number>;
+
+/** The columns an insert sets, in the order of `interactionValues`. */
 export const INSERT_COLUMNS = [
   'event_id',
   'session_id',
@@ -48,21 +55,30 @@ export const INSERT_COLUMNS = [
 
 /** Positional parameters for the insert statement, in INSERT_COLUMNS order; pass `queryHash` when already computed. */
 export function toInsertParams(event: Interaction, createdAt: number, queryHash?: string): unknown[] {
+  return interactionValues(event, createdAt, queryHash ?? hashQuery(normalizeQuery(event.query)), sqliteFlag);
+}
+
+export function fromRow(row: InteractionRow): Interaction {
+  return interactionFromRow(row, isSqliteFlagSet);
+}
+
+/** The values of an event's row, in INSERT_COLUMNS order; `flag` turns a boolean into what the store binds. */
+export function interactionValues<Flag>(event: Interaction, createdAt: number, queryHash: string, flag: (value: boolean) => Flag): unknown[] {
   return [
     event.eventId,
     event.sessionId,
     event.timestamp,
     event.userRole,
     event.query,
-    queryHash ?? hashQuery(normalizeQuery(event.query)),
+    queryHash,
     event.queryType,
     event.responseTime,
     event.responseLength,
     event.codeSnippetsShown,
     event.citationsProvided,
-    event.success ? 1 : 0,
+    flag(event.success),
     event.userRating,
-    event.followUpQuery ? 1 : 0,
+    flag(event.followUpQuery),
     event.conversationTurn,
     event.ipHash,
     event.userAgentHash,
@@ -71,7 +87,11 @@ export function toInsertParams(event: Interaction, createdAt: number, queryHash?
   ];
 }
 
-export function fromRow(row: InteractionRow): Interaction {
+/**
+ * The row as the Interaction it was stored from; `isSet` reads a boolean column as the store
+ * returns it. The keys keep one order, so archive lines hash the same from any tier.
+ */
+export function interactionFromRow<Flag>(row: StoredInteractionRow<Flag>, isSet: (flag: Flag) => boolean): Interaction {
   return {
     eventId: row.event_id,
     sessionId: row.session_id,
@@ -83,12 +103,21 @@ export function fromRow(row: InteractionRow): Interaction {
     responseLength: row.response_length,
     codeSnippetsShown: row.code_snippets_shown,
     citationsProvided: row.citations_provided,
-    success: row.success === 1,
+    success: isSet(row.success),
     userRating: row.user_rating,
-    followUpQuery: row.follow_up_query === 1,
+    followUpQuery: isSet(row.follow_up_query),
     conversationTurn: row.conversation_turn,
     ipHash: row.ip_hash,
     userAgentHash: row.user_agent_hash,
     content: row.content === '[]' ? [] : (JSON.parse(row.content) as ContentRef[]),
   };
+}
+
+/** SQLite has no boolean: 1 and 0. */
+function sqliteFlag(value: boolean): number {
+  return value ? 1 : 0;
+}
+
+function isSqliteFlagSet(flag: number): boolean {
+  return flag === 1;
 }

@@ -1,14 +1,21 @@
 import type { Interaction } from '@strata/core';
-import { DAY_MS, HOUR_MS, MINUTE_MS, MINUTE_ROLLUP_HORIZON_MS, compareText, floorTo, histogramBin, toMicros } from '@strata/hot-sqlite';
+import { compareText } from './compareText.js';
+import { histogramBin } from './histogram.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS, MINUTE_ROLLUP_HORIZON_MS, floorTo } from './timeBuckets.js';
 
 /**
- * A batch aggregated in memory, exactly as hot-sqlite's batch writer does before it writes: maps
- * keyed by bucket, session, question and content item, so each rollup row is written once per
- * batch however many events it covers. Pure functions of their arguments: the writer, and erasure
- * replaying a session's stored batches, use the same code.
+ * A batch aggregated in memory before it is written: maps keyed by bucket, session, question and
+ * content item, so each rollup row is written once per batch however many events it covers. Pure
+ * functions of their arguments, shared by every hot tier's writer (and by erasure replaying a
+ * session's stored batches), so each store's rollups come out identical for the same events.
  */
 
-/** An event the batch stores, with its query key worked out once. */
+/** Seconds (or relevance) to whole millionths: the unit of every stored sum, so sums are exact. */
+export function toMicros(value: number): number {
+  return Math.round(value * 1e6);
+}
+
+/** An event the batch inserted, with its query key worked out once. */
 export interface FreshEvent {
   event: Interaction;
   queryHash: string;
@@ -105,8 +112,8 @@ export interface ContentDayDelta {
 
 export const ROLLUP_GRANULARITIES = ['minute', 'hour', 'day'] as const;
 export const ROLLUP_SIZES = [MINUTE_MS, HOUR_MS, DAY_MS] as const;
-/** Index of the minute granularity; sessions are counted from the next one up. */
-export const MINUTE = 0;
+/** Index of the minute granularity in the lists above; sessions are counted from the next one up. */
+export const MINUTE_GRANULARITY = 0;
 
 export interface BatchDeltas {
   /** Per granularity (minute, hour, day). */
@@ -131,9 +138,19 @@ export function emptyDeltas(): BatchDeltas {
   };
 }
 
+/** The delta of one rollup row, created empty on first use. */
 export function rollupDelta(deltas: BatchDeltas, granularity: number, bucket: number, role: string, type: string): RollupDelta {
+  return rollupDeltaOf(deltas, granularity, bucket, role, type, roleTypeKey(role, type));
+}
+
+/** Role and query type as one key; the role's length keeps any two pairs apart. */
+function roleTypeKey(role: string, type: string): string {
+  return `${role.length}:${role}${type}`;
+}
+
+function rollupDeltaOf(deltas: BatchDeltas, granularity: number, bucket: number, role: string, type: string, roleType: string): RollupDelta {
   const map = deltas.rollups[granularity]!;
-  const key = `${bucket}:${role.length}:${role}${type}`;
+  const key = `${bucket}:${roleType}`;
   let delta = map.get(key);
   if (!delta) {
     delta = {
@@ -163,11 +180,13 @@ export function aggregateBatch(fresh: readonly FreshEvent[], createdAt: number):
     const success = event.success ? 1 : 0;
     const rated = event.userRating === null ? 0 : 1;
     const rating = event.userRating ?? 0;
-    // Minute rollups only for events recent when stored (hot-sqlite's rule; see its README).
-    const first = timestamp >= createdAt - MINUTE_ROLLUP_HORIZON_MS ? MINUTE : MINUTE + 1;
+    const roleType = roleTypeKey(role, type);
+    // Minute rollups only for events recent when stored: an old event would cost a minute row of
+    // its own (historical loads spread thin), and readers use minutes only inside the horizon.
+    const first = timestamp >= createdAt - MINUTE_ROLLUP_HORIZON_MS ? MINUTE_GRANULARITY : MINUTE_GRANULARITY + 1;
     for (let granularity = first; granularity < ROLLUP_SIZES.length; granularity += 1) {
       const bucket = floorTo(timestamp, ROLLUP_SIZES[granularity]!);
-      const delta = rollupDelta(deltas, granularity, bucket, role, type);
+      const delta = rollupDeltaOf(deltas, granularity, bucket, role, type, roleType);
       delta.interactions += 1;
       delta.successes += success;
       delta.responseUs += responseUs;
@@ -285,7 +304,7 @@ export function contentKey(type: string, id: string): string {
   return `${type.length}:${type}${id}`;
 }
 
-/** A `session_analytics` row as stored (and as written back). */
+/** A `session_analytics` row as written back. */
 export interface SessionState {
   session_id: string;
   user_role: string;
@@ -305,15 +324,18 @@ export interface SessionState {
   updated_at: number;
 }
 
+/** A `session_analytics` row as read before merging (its `updated_at` is not needed). */
+export type StoredSession = Omit<SessionState, 'updated_at'>;
+
 /**
  * Merges the batch's sessions into their stored state (absent: a new session) and returns the rows
  * to write back. A session starts at its earliest event; when an earlier event arrives late, its
  * start (and its conversion) move to the new start bucket, which this adds to `deltas.rollups`
  * (-1 at the old start, +1 at the new), so rollups never depend on arrival order.
  */
-export function mergeSessions(deltas: BatchDeltas, stored: ReadonlyMap<string, SessionState>, depth: number, createdAt: number): SessionState[] {
+export function mergeSessions(deltas: BatchDeltas, stored: ReadonlyMap<string, StoredSession>, depth: number, createdAt: number): SessionState[] {
   const shift = (time: number, role: string, type: string, started: number, converted: number) => {
-    for (let granularity = MINUTE + 1; granularity < ROLLUP_SIZES.length; granularity += 1) {
+    for (let granularity = MINUTE_GRANULARITY + 1; granularity < ROLLUP_SIZES.length; granularity += 1) {
       const delta = rollupDelta(deltas, granularity, floorTo(time, ROLLUP_SIZES[granularity]!), role, type);
       delta.sessionsStarted += started;
       delta.sessionsConverted += converted;

@@ -1,13 +1,22 @@
-import type { GroupStats, Report, ReportQuery } from '@strata/core';
-import { RollupTotals, alignToRollups, compareText, reportedBound } from '@strata/hot-sqlite';
-import type { PgInsights } from './insights.js';
+import type { CommonQuestion, GroupStats, InsightsPage, InsightsQuery, Report, ReportQuery } from '@strata/core';
+import { compareText } from './compareText.js';
+import type { RollupSource } from './rollupAnswers.js';
+import { RollupTotals } from './rollupReader.js';
+import { alignToRollups, reportedBound } from './timeBuckets.js';
 
 /**
- * The dashboard figures for a range, from the rollups, built exactly as hot-sqlite's report:
- * totals, by role and by query type from the time rollups (the range widens to whole buckets and
- * `range` says so), the top queries from `commonQuestions`.
+ * The dashboard figures for a range, from the rollups: totals, by role and by query type from the
+ * hour and day rollups (minute rollups within the last day; the range widens to whole buckets, and
+ * `range` says so), the top queries from `commonQuestions` (daily query rollups, whole UTC days).
+ * `sessions` counts the sessions that started in the range widened to whole hours; the p95 comes
+ * from merged histograms (within 2%).
  */
-export async function buildReport(insights: PgInsights, query: ReportQuery, now: number): Promise<Report> {
+export async function buildReport(
+  source: RollupSource,
+  commonQuestions: (query: InsightsQuery) => Promise<InsightsPage<CommonQuestion>>,
+  query: ReportQuery,
+  now: number,
+): Promise<Report> {
   const aligned = alignToRollups(query.range, now);
   const totals = new RollupTotals();
   const byRole = new Map<string, RollupTotals>();
@@ -22,9 +31,9 @@ export async function buildReport(insights: PgInsights, query: ReportQuery, now:
   };
   const topN = Math.max(1, Math.min(1_000, Math.trunc(query.topN ?? 10)));
   const [sums, latencies, top] = await Promise.all([
-    insights.reader.sumsByRoleAndType(aligned.from, aligned.to, query.userRole),
-    insights.reader.latencyRows(aligned.from, aligned.to, query.userRole),
-    insights.commonQuestions({
+    source.sumsByRoleAndType(aligned.from, aligned.to, query.userRole),
+    source.latencyRows(aligned.from, aligned.to, query.userRole),
+    commonQuestions({
       ...(query.range ? { range: query.range } : {}),
       ...(query.userRole !== undefined ? { userRole: query.userRole } : {}),
       limit: topN,
