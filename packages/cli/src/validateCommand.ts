@@ -3,6 +3,7 @@ import { accessSync, constants, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path';
 import { ConfigError, StrataError, describeError, loadConfig, orderPlugins, type Issue, type ResolvedConfig } from '@strata/core';
 import { catalogFor, openStrata, writeJson, writeLine, type CommandContext } from './commandContext.js';
+import { checkServers } from './serverChecks.js';
 
 export interface ValidateCommandOptions {
   json?: boolean;
@@ -69,6 +70,7 @@ async function runChecks(context: CommandContext, options: ValidateCommandOption
   }
 
   checks.push(checkDataDir(config.dataDir));
+  for (const server of await checkServers(config)) checks.push({ ...server, issues: [] });
 
   if (options.start && checks.every((check) => check.ok)) checks.push(await checkStorage(context));
   return checks;

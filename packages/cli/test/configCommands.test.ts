@@ -119,12 +119,47 @@ describe('strata demo', () => {
 });
 
 describe('strata validate --start with a Redis cache that does not answer', () => {
-  it('fails the storage check naming Redis and how to fix it', async () => {
+  it('fails naming Redis and how to fix it', async () => {
     const cwd = tempDir();
     writeFileSync(join(cwd, 'strata.config.json'), JSON.stringify({ plugins: ['hot-sqlite', { name: 'cache', options: { store: 'redis', redis: { url: 'redis://127.0.0.1:1', connectTimeoutMs: 300 } } }] }));
     const run = await runInProcess(['validate', '--start'], { cwd });
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/FAIL\s+storage/);
-    expect(run.stdout).toContain('redis at redis://127.0.0.1:1 does not answer');
+    // The server check runs before any plugin starts, so it is what reports the dead Redis.
+    expect(run.stdout).toMatch(/FAIL\s+redis\s+cannot reach Redis at 127\.0\.0\.1:1/);
+  });
+});
+
+describe('strata validate with PostgreSQL and Redis in the config', () => {
+  it('says whether each server answers, without starting anything, and how to fix it when not', async () => {
+    const cwd = tempDir();
+    writeFileSync(
+      join(cwd, 'strata.config.json'),
+      JSON.stringify({
+        plugins: [
+          { name: 'hot-postgres', options: { connectionString: 'postgres://postgres@127.0.0.1:1/test', connectTimeoutMs: 2_000 } },
+          { name: 'cache', options: { store: 'redis', redis: { url: 'redis://127.0.0.1:1' } } },
+        ],
+      }),
+    );
+    const run = await runInProcess(['validate'], { cwd });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/FAIL\s+postgres\s+hot-postgres: cannot reach PostgreSQL at 127\.0\.0\.1:1/);
+    expect(run.stdout).toMatch(/FAIL\s+redis\s+cannot reach Redis at 127\.0\.0\.1:1/);
+    expect(run.stdout).toContain('fix: start Redis there or fix cache.options.redis.url');
+  });
+
+  it('passes when the local servers answer', async (context) => {
+    const cwd = tempDir();
+    writeFileSync(
+      join(cwd, 'strata.config.json'),
+      JSON.stringify({ plugins: [{ name: 'hot-postgres', options: { connectionString: 'postgres://postgres@127.0.0.1:5432/test' } }, { name: 'cache', options: { store: 'redis' } }] }),
+    );
+    const run = await runInProcess(['validate'], { cwd });
+    if (run.code !== 0 && process.env.CI !== 'true') {
+      console.warn(`[validate servers] skipped: local PostgreSQL or Redis did not answer:\n${run.stdout}`);
+      return context.skip();
+    }
+    expect(run.stdout).toMatch(/ok\s+postgres\s+PostgreSQL at 127\.0\.0\.1:5432, database test, answers/);
+    expect(run.stdout).toMatch(/ok\s+redis\s+Redis at 127\.0\.0\.1:6379 answers/);
   });
 });
