@@ -41,6 +41,13 @@ export interface DeliveryReport {
   error?: string;
 }
 
+/** What one evaluation committed, and its deliveries (already started). */
+interface Evaluation {
+  now: number;
+  ruleStatuses: RuleStatus[];
+  deliveries: Promise<DeliveryReport[]>;
+}
+
 export interface EvaluationReport {
   summary: string;
   evaluatedAt: number;
@@ -90,10 +97,29 @@ export class AlertEngine {
    */
   evaluate(options: { signal?: AbortSignal; waitForDelivery?: boolean } = {}): Promise<EvaluationReport> {
     if (this.stopped) return Promise.reject(new StrataError('STRATA_CLOSED', 'alerts: the plugin is stopped; evaluate with a running Strata'));
+    const waitForDelivery = options.waitForDelivery ?? true;
     this.running += 1;
-    const run = this.queue.then(() => this.evaluateNow(options.signal, options.waitForDelivery ?? true)).finally(() => (this.running -= 1));
-    this.queue = run.catch(() => undefined);
+    // Only the evaluation itself (reading metrics, committing state) goes through the queue that
+    // flush() waits on; waiting for deliveries happens outside it, so a webhook that hangs never
+    // holds up strata.flush() or shutdown, whoever started the evaluation.
+    const start = (): Promise<Evaluation> => {
+      const evaluation = this.queue.then(() => this.evaluateNow(options.signal));
+      this.queue = evaluation.then(
+        () => undefined,
+        () => undefined,
+      );
+      return evaluation;
+    };
+    const run = (async () => {
+      const evaluation = waitForDelivery ? untilAborted(Promise.allSettled(this.busy.values()), this.signalFor(options.signal)).then(start) : start();
+      const { now, ruleStatuses, deliveries } = await evaluation;
+      return this.report(now, ruleStatuses, waitForDelivery ? await deliveries : []);
+    })().finally(() => (this.running -= 1));
     return run;
+  }
+
+  private signalFor(callerSignal: AbortSignal | undefined): AbortSignal {
+    return callerSignal ? AbortSignal.any([this.controller.signal, callerSignal]) : this.controller.signal;
   }
 
   /**
@@ -158,9 +184,8 @@ export class AlertEngine {
     if (forgottenRules.length > 0) logger.info({ rules: forgottenRules }, `alerts: forgot the state of ${forgottenRules.length} rule(s) no longer in the config`);
   }
 
-  private async evaluateNow(callerSignal: AbortSignal | undefined, waitForDelivery: boolean): Promise<EvaluationReport> {
-    const signal = callerSignal ? AbortSignal.any([this.controller.signal, callerSignal]) : this.controller.signal;
-    if (waitForDelivery) await untilAborted(Promise.allSettled(this.busy.values()), signal);
+  private async evaluateNow(callerSignal: AbortSignal | undefined): Promise<Evaluation> {
+    const signal = this.signalFor(callerSignal);
     this.load();
     this.collectResolved();
     const now = this.options.clock.now();
@@ -218,8 +243,9 @@ export class AlertEngine {
     // Deliveries this evaluation starts stop with it (a job aborted by shutdown or Ctrl-C); what they
     // did not deliver is sent again by a later evaluation.
     const deliveries = this.dispatch(now, silences, signal);
-    const notifications = waitForDelivery ? await deliveries : [];
-    return this.report(now, ruleStatuses, notifications);
+    // Settled even when nobody waits for it, so a failed delivery never surfaces as an unhandled rejection.
+    deliveries.catch(() => undefined);
+    return { now, ruleStatuses, deliveries };
   }
 
   private inputFor(rule: CompiledRule, snapshot: MetricSnapshot): RuleInput & { reason?: string } {
