@@ -9,6 +9,7 @@ import { demoCommand } from './demoCommand.js';
 import { eraseCommand } from './eraseCommand.js';
 import { exportCommand } from './exportCommand.js';
 import { ingestCommand } from './ingestCommand.js';
+import { insightsCommand } from './insightsCommand.js';
 import { importCommand } from './importCommand.js';
 import { initCommand } from './initCommand.js';
 import { jobsListCommand, jobsRunCommand } from './jobsCommand.js';
@@ -186,6 +187,17 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--json', 'print the report as one JSON line')
     .addHelpText('after', '\nExit codes: 0 copied and verified, 1 not verified or failed, 130/143 interrupted (run again with --resume).')
     .action(run(migrateTierCommand));
+
+  program
+    .command('insights')
+    .description('turn the data into findings now (trending questions, weak content, roles whose success or rating dropped, response-time regressions, unanswered questions), store them and print them')
+    .option('--history', 'print stored findings instead of running the analysis')
+    .option('--kind <kind>', 'with --history: only this kind (question-trending-up, unanswered-cluster…)')
+    .option('--since <when>', 'with --history: only runs since then (7d, or a date)')
+    .option('--limit <n>', 'with --history: most findings to print (default 100)')
+    .option('--json', 'print the run (or the stored findings) as one JSON line')
+    .addHelpText('after', '\nExit codes: 0 done (whatever was found), 1 fatal error.')
+    .action(run(insightsCommand));
 
   program
     .command('demo')

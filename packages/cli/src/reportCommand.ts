@@ -14,6 +14,7 @@ import {
 } from '@strata/core';
 import { CliError, writeJson, writeLine, withStrata, type CliIo, type CommandContext } from './commandContext.js';
 import { formatCount, formatPairs, formatPercent, formatSeconds, formatTable } from './formatTable.js';
+import { latestFindingsForReport, renderReportFindings } from './insightsCommand.js';
 
 export interface ReportCommandOptions {
   /** A duration back from now (`30d`, `12h`) or a date-time. Default: all stored data. */
@@ -293,11 +294,15 @@ export function printReport(io: CliIo, report: Report, json: boolean, insights?:
 
 export async function reportCommand(context: CommandContext, options: ReportCommandOptions): Promise<number> {
   const query = reportQueryFromOptions(options);
-  const { report, insights } = await withStrata(context, async (strata, scoped) => ({
+  const { report, insights, findings } = await withStrata(context, async (strata, scoped) => ({
     report: await scoped.report(query),
     // A hot tier without rollups (a third-party tier) still gets the plain report.
     insights: strata.storage('hot')?.insights ? await collectInsights(scoped.insights, query) : undefined,
+    findings: await latestFindingsForReport(strata, scoped),
   }));
-  printReport(context.io, report, options.json === true, insights);
+  // `--json` carries the findings in the same line; text prints them as the last section.
+  const reported: Report = findings && options.json ? { ...report, ...{ findings } } : report;
+  printReport(context.io, reported, options.json === true, insights);
+  if (findings && !options.json) writeLine(context.io.stdout, renderReportFindings(findings));
   return 0;
 }

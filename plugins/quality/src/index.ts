@@ -13,6 +13,16 @@ export {
 } from './checkResult.js';
 export { completenessCheck } from './completenessCheck.js';
 export { consistencyCheck, type Mismatch, type MismatchKind } from './consistencyCheck.js';
+export { baselineSourceOf, type BaselineSource, type MonthlyBaseline } from './findings/baselineSource.js';
+export { FINDING_KINDS, isFindingKind, type Finding, type FindingKind, type FindingSeverity, type FindingWindow, type SkippedRule } from './findings/finding.js';
+export { boundedMeanDropZ, proportionDropZ } from './findings/findingStatistics.js';
+export { FINDING_RULES, findInsights, type FindInsightsInput, type InsightsAnalysis } from './findings/findInsights.js';
+export { DEFAULT_INSIGHTS_SCHEDULE, InsightsOptionsSchema, type InsightsOptions, type ResolvedInsightsOptions } from './findings/insightsOptions.js';
+export { openInsightsService, type InsightsService, type InsightsServiceOptions, type RunInsightsOptions } from './findings/insightsService.js';
+export { DEFAULT_FINDINGS_LIMIT, InsightStore, MAX_FINDINGS_LIMIT, type FindingsQuery, type InsightRun, type StoredFinding } from './findings/insightStore.js';
+export { countFindings, summarizeInsightRun } from './findings/insightSummary.js';
+export { insightWindows, type InsightWindows } from './findings/insightWindows.js';
+export { questionTokens } from './findings/unansweredClusterRule.js';
 export { freshnessCheck } from './freshnessCheck.js';
 export { HotSqliteQualitySource, hotSqliteFileOf, hotSqliteQualitySource, type HotSqliteQualitySourceOptions } from './hotSqliteQualitySource.js';
 export { INTERACTION_FIELDS, OPTIONAL_FIELDS, REQUIRED_FIELDS, interactionField, type FieldType, type FieldValues, type InteractionField, type OptionalField } from './interactionFields.js';

@@ -1,5 +1,7 @@
 import type { MetricReading, MetricSource } from '@strata/core';
 import { statusValue } from './checkResult.js';
+import { FINDING_KINDS } from './findings/finding.js';
+import type { InsightRun } from './findings/insightStore.js';
 import type { QualityReport } from './qualityReport.js';
 
 /**
@@ -9,16 +11,19 @@ import type { QualityReport } from './qualityReport.js';
  *   `quality.volume_zscore`, `quality.rule_violation_rate{rule}`…), dated at the end of the run's window;
  * - `quality.last_run_age_seconds`: how long ago the last run finished, so a rule can notice that
  *   the daily run stopped happening.
+ * - `insights.findings{kind}`: how many findings of each kind the latest insights run made (0 for
+ *   a kind it did not find), dated when that run finished.
  * Reads the history database on each call, so every process sharing it sees the same latest run.
  */
-export function qualityMetricSource(latest: () => QualityReport | null): MetricSource {
+export function qualityMetricSource(latest: () => QualityReport | null, latestInsights: () => InsightRun | null = () => null): MetricSource {
   return {
     name: 'quality',
     async read({ now }): Promise<MetricReading[]> {
+      const readings: MetricReading[] = insightReadings(latestInsights());
       const report = latest();
-      if (!report) return [];
+      if (!report) return readings;
       const at = report.window.to;
-      const readings: MetricReading[] = [{ name: 'quality.last_run_age_seconds', value: Math.max(0, now - report.finishedAt) / 1_000, unit: 's', at: now }];
+      readings.push({ name: 'quality.last_run_age_seconds', value: Math.max(0, now - report.finishedAt) / 1_000, unit: 's', at: now });
       for (const result of report.results) {
         const status = statusValue(result.status);
         if (status === null) continue;
@@ -30,4 +35,15 @@ export function qualityMetricSource(latest: () => QualityReport | null): MetricS
       return readings;
     },
   };
+}
+
+function insightReadings(run: InsightRun | null): MetricReading[] {
+  if (!run) return [];
+  return FINDING_KINDS.map((kind) => ({
+    name: 'insights.findings',
+    value: run.findings.filter((finding) => finding.kind === kind).length,
+    unit: 'findings',
+    labels: { kind },
+    at: run.finishedAt,
+  }));
 }

@@ -1,5 +1,6 @@
 import { parseDuration } from '@strata/core';
 import { z } from 'zod';
+import { DEFAULT_INSIGHTS_SCHEDULE, InsightsOptionsSchema } from './findings/insightsOptions.js';
 import { RuleSyntaxError } from './qualityErrors.js';
 import { parseRule } from './ruleLanguage.js';
 
@@ -120,6 +121,10 @@ export const QualityOptionsSchema = z
   .object({
     /** node-cron expression of the daily run, in the host's local time; `false` runs it only when asked. */
     schedule: z.union([z.string().min(1), z.literal(false)]).default(DEFAULT_QUALITY_SCHEDULE),
+    /** node-cron expression of the daily insights run (job `insights`); `false` runs it only when asked. */
+    insightsSchedule: z.union([z.string().min(1), z.literal(false)]).default(DEFAULT_INSIGHTS_SCHEDULE),
+    /** Thresholds and minimum evidence of the automated insights (README, "Automated insights"). */
+    insights: InsightsOptionsSchema.prefault({}),
     /** The history database, relative to the data dir (or absolute). */
     file: z.string().min(1).default('quality.db'),
     /** How far back checks over raw rows look: `[now − window, now)`. */

@@ -45,6 +45,41 @@ export const QUALITY_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    name: 'insight_runs_and_findings',
+    up(db) {
+      db.exec(`
+        CREATE TABLE insight_runs (
+          id INTEGER PRIMARY KEY,
+          started_at INTEGER NOT NULL,
+          finished_at INTEGER NOT NULL,
+          as_of INTEGER NOT NULL,
+          trigger TEXT NOT NULL,
+          finding_count INTEGER NOT NULL,
+          windows TEXT NOT NULL,
+          skipped TEXT NOT NULL
+        );
+        CREATE INDEX idx_insight_runs_finished ON insight_runs (finished_at);
+        CREATE TABLE insight_findings (
+          run_id INTEGER NOT NULL REFERENCES insight_runs (id),
+          position INTEGER NOT NULL,
+          kind TEXT NOT NULL,
+          severity TEXT NOT NULL CHECK (severity IN ('info', 'warning')),
+          subject TEXT NOT NULL,
+          summary TEXT NOT NULL,
+          numbers TEXT NOT NULL,
+          details TEXT NOT NULL,
+          window_from INTEGER NOT NULL,
+          window_to INTEGER NOT NULL,
+          baseline_from INTEGER,
+          baseline_to INTEGER,
+          PRIMARY KEY (run_id, position)
+        ) WITHOUT ROWID;
+        CREATE INDEX idx_insight_findings_kind ON insight_findings (kind, run_id);
+      `);
+    },
+  },
 ];
 
 interface RunRow {
