@@ -53,6 +53,8 @@ export interface PipelineCounters {
 }
 
 const MAX_WRITE_ATTEMPTS = 5;
+/** Batches handed to the hot tier before the first of them is answered. */
+const MAX_BATCHES_IN_FLIGHT = 2;
 
 /**
  * validate (caller) → queue → processors → hot tier (commit = ack) → sinks.
@@ -255,12 +257,23 @@ export class IngestPipeline {
     this.failEntries(left, 'not written to the hot tier before the shutdown deadline', undefined);
   }
 
+  /**
+   * Writes batches, keeping up to two in flight: while the hot tier commits one (on its writer
+   * thread), the next is prepared and handed over, so the writer never waits for the host thread
+   * between batches. A tier that writes inline simply runs them one after the other.
+   */
   private async drainLoop(): Promise<void> {
-    while (this.readyToWrite()) {
-      const batch = this.take(this.options.maxBatchSize);
-      if (batch.length < this.options.maxBatchSize) this.partialDue = false;
-      await this.writeBatch(batch);
-      this.releaseRoom();
+    const inFlight: Array<Promise<void>> = [];
+    for (;;) {
+      if (inFlight.length < MAX_BATCHES_IN_FLIGHT && this.readyToWrite()) {
+        const batch = this.take(this.options.maxBatchSize);
+        if (batch.length < this.options.maxBatchSize) this.partialDue = false;
+        inFlight.push(this.writeBatch(batch).finally(() => this.releaseRoom()));
+        continue;
+      }
+      const oldest = inFlight.shift();
+      if (!oldest) return;
+      await oldest;
       // Yield between batches so the host's own work (requests, timers) interleaves with a long ingest.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
