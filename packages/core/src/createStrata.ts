@@ -281,7 +281,10 @@ class StrataInstance implements Strata {
     let blank = 0;
     let bytes = 0;
     // Keep at most a few batches in memory however large the input is.
-    const highWater = Math.min(this.config.pipeline.maxQueue, this.config.pipeline.maxBatchSize * 2);
+    // One and a half batches queued beside the two the pipeline keeps in flight: enough that a batch
+    // is ready whenever the writer finishes one, little enough to keep a 1M-line ingest near 210–240 MB
+    // (two batches queued measured 243–345 MB for 5% more speed).
+    const highWater = Math.min(this.config.pipeline.maxQueue, Math.ceil(this.config.pipeline.maxBatchSize * 1.5));
     for await (const line of lines) {
       if (options.signal?.aborted) break;
       lineNumber += 1;
