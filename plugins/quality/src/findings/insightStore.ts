@@ -1,8 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { describeError } from '@strata/core';
-import { SchemaMigrator } from '@strata/hot-sqlite';
+import { openQualityDatabase } from '../qualityDatabase.js';
 import { QualityStoreError } from '../qualityErrors.js';
 import type { QualityTrigger } from '../qualityReport.js';
 import { QUALITY_MIGRATIONS } from '../qualityStore.js';
@@ -77,22 +75,15 @@ export class InsightStore {
 
   private constructor(file: string, busyTimeoutMs: number) {
     this.file = file;
+    this.db = openQualityDatabase(file, busyTimeoutMs, QUALITY_MIGRATIONS);
     try {
-      mkdirSync(dirname(file), { recursive: true });
-      this.db = new Database(file, { timeout: busyTimeoutMs });
-    } catch (error) {
-      throw new QualityStoreError(`cannot open the history database ${file} (${describeError(error)}); set the quality plugin's file option to a writable path`, { cause: error });
-    }
-    try {
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      new SchemaMigrator(this.db, QUALITY_MIGRATIONS, 'quality').migrate();
       this.statements = prepare(this.db);
     } catch (error) {
       this.db.close();
       throw new QualityStoreError(`cannot prepare the history database ${file}: ${describeError(error)}`, { cause: error });
     }
   }
+
 
   static open(options: { file: string; busyTimeoutMs?: number }): InsightStore {
     return new InsightStore(options.file, options.busyTimeoutMs ?? 5_000);
