@@ -39,12 +39,25 @@ export async function computeKpis(sources: KpiSources): Promise<Kpi[]> {
   return Promise.all([freshness(sources, now), dashboardLatency(sources, now), backupSuccess(sources, now), errorRate(sources, now), storageGrowth(sources, now), ingestAvailability(sources, now)]);
 }
 
-/** The KPIs as a metric source (`kpi.<name>`), so alert rules can watch them. */
-export function kpiMetricSource(compute: () => Promise<Kpi[]>): MetricSource {
+/**
+ * The KPIs as a metric source (`kpi.<name>`), so alert rules can watch them. Computing them reads
+ * the dead-letter files and runs a dashboard probe, so an answer is reused for `maxAgeMs` (alert
+ * rules are evaluated every 30 s by default; the KPIs move over minutes and days).
+ */
+export function kpiMetricSource(compute: () => Promise<Kpi[]>, maxAgeMs = 5 * 60_000): MetricSource {
+  let cached: { at: number; kpis: Promise<Kpi[]> } | undefined;
   return {
     name: 'kpi',
     async read({ now }): Promise<MetricReading[]> {
-      const kpis = await compute();
+      if (!cached || now - cached.at >= maxAgeMs || now < cached.at) {
+        const kpis = compute();
+        cached = { at: now, kpis };
+        // A failed computation is not kept: the next read tries again.
+        kpis.catch(() => {
+          if (cached?.kpis === kpis) cached = undefined;
+        });
+      }
+      const kpis = await cached.kpis;
       return kpis.flatMap((kpi) => (kpi.value === null ? [] : [{ name: `kpi.${kpi.name}`, value: kpi.value, unit: kpi.unit, at: now }]));
     },
   };

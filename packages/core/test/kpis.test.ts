@@ -78,3 +78,18 @@ describe('computeKpis', () => {
     }
   });
 });
+
+describe('kpiMetricSource', () => {
+  it('reuses one computation for its maximum age and recomputes after it', async () => {
+    const { kpiMetricSource } = await import('@strata/core');
+    let computed = 0;
+    const source = kpiMetricSource(async () => {
+      computed += 1;
+      return [{ name: 'data_freshness', value: computed, unit: 'minutes', target: { value: 5, better: 'below' }, status: 'ok', detail: '' }];
+    }, 60_000);
+    expect(await source.read({ now: NOW })).toEqual([{ name: 'kpi.data_freshness', value: 1, unit: 'minutes', at: NOW }]);
+    expect((await source.read({ now: NOW + 30_000 }))[0]!.value).toBe(1);
+    expect((await source.read({ now: NOW + 60_000 }))[0]!.value).toBe(2);
+    expect(computed).toBe(2);
+  });
+});
