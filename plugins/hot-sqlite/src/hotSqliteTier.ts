@@ -32,6 +32,7 @@ import { StatementCache } from './statementCache.js';
 import { backupSqliteFile } from './sqliteBackup.js';
 import * as lifecycle from './tierLifecycle.js';
 import { eraseSessionWithRollups } from './sessionErasure.js';
+import { SESSION_ROWS_SQL, sessionRowsParams } from './sessionRows.js';
 import { rateStoredInteraction, type RatingOutcome } from './ratingUpdate.js';
 
 export type SynchronousMode = 'NORMAL' | 'FULL';
@@ -411,8 +412,8 @@ export class HotSqliteTier implements StorageTier {
       key += 'q';
     }
     if (query.sessionId !== undefined) {
-      clauses.push('session_id = ?');
-      params.push(query.sessionId);
+      clauses.push(SESSION_ROWS_SQL);
+      params.push(...sessionRowsParams(query.sessionId));
       key += 's';
     }
     if (after) {

@@ -69,6 +69,21 @@ export const HOT_SQLITE_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    name: 'session_lookups_by_time',
+    up(db) {
+      // Session ids are random (pseudonyms, UUIDs), so an index on session_id alone takes every
+      // insert to a random page: at 1M rows it cost 7.7 µs of a 28 µs write per event. Appending
+      // session_id to the time index serves the same lookups (a session's rows lie inside its
+      // session_analytics window) while every insert lands at the index's end.
+      db.exec(`
+        DROP INDEX idx_user_interactions_session;
+        DROP INDEX idx_user_interactions_timestamp;
+        CREATE INDEX idx_user_interactions_time_session ON user_interactions (timestamp, session_id);
+      `);
+    },
+  },
 ];
 
 /** The plan's retention defaults; `null` days mean kept permanently. */

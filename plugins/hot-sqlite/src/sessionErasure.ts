@@ -5,6 +5,7 @@ import { subtractHistogram } from './histogram.js';
 import { INSERT_COLUMNS, type InteractionRow } from './interactionRows.js';
 import { HOT_SQLITE_MIGRATIONS } from './migrations.js';
 import { SchemaMigrator } from './schemaMigrator.js';
+import { SESSION_ROWS_ALL_TIME_SQL } from './sessionRows.js';
 
 type Row = Record<string, unknown>;
 
@@ -31,10 +32,10 @@ const CONTENT_DAY_SUMS = ['accesses', 'successes', 'relevance_micro_sum', 'relev
 export function eraseSessionWithRollups(db: Database.Database, sessionId: string, options: { conversionDepth: number }): number {
   return db
     .transaction(() => {
-      const rows = db.prepare('SELECT * FROM user_interactions WHERE session_id = ? ORDER BY id').all(sessionId) as InteractionRow[];
+      const rows = db.prepare(`SELECT * FROM user_interactions WHERE ${SESSION_ROWS_ALL_TIME_SQL} ORDER BY id`).all(sessionId) as InteractionRow[];
       if (rows.length > 0) subtractContribution(db, contributionOf(rows, options.conversionDepth));
       db.prepare('DELETE FROM session_analytics WHERE session_id = ?').run(sessionId);
-      return db.prepare('DELETE FROM user_interactions WHERE session_id = ?').run(sessionId).changes;
+      return db.prepare(`DELETE FROM user_interactions WHERE ${SESSION_ROWS_ALL_TIME_SQL}`).run(sessionId).changes;
     })
     .immediate();
 }

@@ -117,6 +117,40 @@ describe('schema migrations', () => {
   });
 });
 
+describe('session lookups', () => {
+  it('reads a session through the time index, inside its session_analytics window', async () => {
+    const tier = HotSqliteTier.open({ file: join(directory, 's.db') });
+    const events = sampleInteractions(400, 5);
+    await tier.writeInteractions(events);
+    const plan = tier.database
+      .prepare("EXPLAIN QUERY PLAN SELECT * FROM user_interactions WHERE timestamp >= COALESCE((SELECT start_time FROM session_analytics WHERE session_id = 'x'), 0) AND session_id = 'x'")
+      .all() as Array<{ detail: string }>;
+    expect(plan.map((row) => row.detail).join(' ')).toMatch(/USING (COVERING )?INDEX idx_user_interactions_time_session/);
+    const indexed = (tier.database.pragma('index_list(user_interactions)') as Array<{ name: string }>).map((index) => index.name).sort();
+    expect(indexed).toEqual(['idx_user_interactions_event_id', 'idx_user_interactions_time_session']);
+    for (const sessionId of new Set(events.slice(0, 60).map((event) => event.sessionId))) {
+      const expected = events.filter((event) => event.sessionId === sessionId).map((event) => event.eventId).sort();
+      const page = await tier.queryInteractions({ sessionId, limit: 100 });
+      expect(page.items.map((event) => event.eventId).sort()).toEqual(expected);
+    }
+    await tier.close();
+  });
+
+  it('still finds a session whose session_analytics row is gone, and erases it', async () => {
+    const tier = HotSqliteTier.open({ file: join(directory, 'g.db') });
+    const events = sampleInteractions(200, 6);
+    await tier.writeInteractions(events);
+    const sessionId = events[10]!.sessionId;
+    const count = events.filter((event) => event.sessionId === sessionId).length;
+    tier.database.prepare('DELETE FROM session_analytics WHERE session_id = ?').run(sessionId);
+    expect((await tier.queryInteractions({ sessionId, limit: 100 })).items).toHaveLength(count);
+    expect(await tier.eraseSession(sessionId)).toBe(count);
+    expect((await tier.queryInteractions({ sessionId, limit: 100 })).items).toHaveLength(0);
+    expect(await tier.countInteractions()).toBe(200 - count);
+    await tier.close();
+  });
+});
+
 describe('report', () => {
   it('matches figures computed directly from the events', async () => {
     const tier = HotSqliteTier.open({ file: join(directory, 'r.db') });

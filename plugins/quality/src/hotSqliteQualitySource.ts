@@ -133,6 +133,17 @@ export class HotSqliteQualitySource implements QualitySource {
                     AND b.query_hash = a.query_hash AND b.id < a.id)`;
       return this.countWithExamples('dup-query', copies, 'a.event_id', range, true);
     }
+    if (this.hasIndexOn('timestamp', 'session_id')) {
+      // The hot tier's layout since its migration 4: a session's earlier copy lies inside the
+      // session's session_analytics window (all time when it has none), found through the time index.
+      const copies = `FROM user_interactions a WHERE a.timestamp >= ? AND a.timestamp < ?
+        AND EXISTS (SELECT 1 FROM user_interactions b
+                    WHERE b.timestamp >= COALESCE((SELECT start_time FROM session_analytics s WHERE s.session_id = a.session_id), ${Number.MIN_SAFE_INTEGER})
+                      AND b.timestamp <= COALESCE((SELECT last_activity FROM session_analytics s WHERE s.session_id = a.session_id), ${Number.MAX_SAFE_INTEGER})
+                      AND b.session_id = a.session_id AND b.conversation_turn = a.conversation_turn
+                      AND b.query_hash = a.query_hash AND b.id < a.id)`;
+      return this.countWithExamples('dup-query-windowed', copies, 'a.event_id', range, true);
+    }
     const groups = `FROM (SELECT MAX(event_id) AS event_id, COUNT(*) - 1 AS extra FROM user_interactions WHERE ${IN_RANGE}
       GROUP BY session_id, conversation_turn, query_hash HAVING COUNT(*) > 1)`;
     return this.groupedWithExamples('dup-query-grouped', groups, 'event_id', range);
@@ -170,25 +181,43 @@ export class HotSqliteQualitySource implements QualitySource {
 
   async compareSessions(sessionIds: readonly string[]): Promise<SessionComparison[]> {
     if (sessionIds.length === 0) return [];
-    const rows = this.statement(
-      'sessions-compare',
-      `SELECT j.value AS session_id,
-         r.n AS raw_queries, r.successes AS raw_successes, r.rating_sum AS raw_rating_sum, r.rating_count AS raw_rating_count,
-         r.snippets AS raw_snippets, r.citations AS raw_citations, r.max_turn AS raw_max_turn, r.start_time AS raw_start, r.last_activity AS raw_last,
-         r.example AS example_event_id,
-         s.total_queries, s.successful_queries, s.rating_sum, s.rating_count, s.total_code_snippets, s.total_citations, s.max_turn,
-         s.start_time, s.last_activity
-       FROM json_each(?) j
-       LEFT JOIN (
-         SELECT session_id, COUNT(*) AS n, SUM(success) AS successes, SUM(COALESCE(user_rating, 0)) AS rating_sum, COUNT(user_rating) AS rating_count,
-           SUM(code_snippets_shown) AS snippets, SUM(citations_provided) AS citations, MAX(conversation_turn) AS max_turn,
-           MIN(timestamp) AS start_time, MAX(timestamp) AS last_activity, MIN(event_id) AS example
-         FROM user_interactions WHERE session_id IN (SELECT value FROM json_each(?)) GROUP BY session_id
-       ) r ON r.session_id = j.value
-       LEFT JOIN session_analytics s ON s.session_id = j.value`,
+    // The raw side of each session is read inside its session_analytics window, through the
+    // (timestamp, session_id) index (the hot tier keeps no index on session_id alone: see its
+    // migration 4). Rows outside a wrong window go uncounted, so the counts still disagree and the
+    // mismatch is still found. Sessions without a stored row are counted in one scan of that index.
+    const rawAggregates = `COUNT(*) AS raw_queries, SUM(u.success) AS raw_successes, SUM(COALESCE(u.user_rating, 0)) AS raw_rating_sum,
+         COUNT(u.user_rating) AS raw_rating_count, SUM(u.code_snippets_shown) AS raw_snippets, SUM(u.citations_provided) AS raw_citations,
+         MAX(u.conversation_turn) AS raw_max_turn, MIN(u.timestamp) AS raw_start, MAX(u.timestamp) AS raw_last, MIN(u.event_id) AS example_event_id`;
+    const storedRows = this.statement(
+      'sessions-stored',
+      `SELECT session_id, total_queries, successful_queries, rating_sum, rating_count, total_code_snippets, total_citations, max_turn,
+         start_time, last_activity
+       FROM session_analytics WHERE session_id IN (SELECT value FROM json_each(?))`,
     );
-    const ids = JSON.stringify(sessionIds);
-    return (rows.all(ids, ids) as SessionRow[]).map((row) => ({
+    const rawInWindows = this.statement(
+      'sessions-raw-windowed',
+      `SELECT u.session_id, ${rawAggregates}
+       FROM json_each(?) j
+       JOIN session_analytics w ON w.session_id = j.value
+       JOIN user_interactions u ON u.timestamp >= w.start_time AND u.timestamp <= w.last_activity AND u.session_id = j.value
+       GROUP BY u.session_id`,
+    );
+    const rawAllTime = this.statement(
+      'sessions-raw-all-time',
+      `SELECT u.session_id, ${rawAggregates}
+       FROM user_interactions u WHERE u.timestamp >= ${Number.MIN_SAFE_INTEGER} AND u.session_id IN (SELECT value FROM json_each(?))
+       GROUP BY u.session_id`,
+    );
+    // One read snapshot: a batch committed between the reads would otherwise look like a mismatch.
+    const rows = this.db.transaction((): SessionRow[] => {
+      const stored = new Map((storedRows.all(JSON.stringify(sessionIds)) as SessionRow[]).map((row) => [row.session_id, row]));
+      const unstored = sessionIds.filter((id) => !stored.has(id));
+      const raw = new Map<string, SessionRow>();
+      for (const row of rawInWindows.all(JSON.stringify([...stored.keys()])) as SessionRow[]) raw.set(row.session_id, row);
+      if (unstored.length > 0) for (const row of rawAllTime.all(JSON.stringify(unstored)) as SessionRow[]) raw.set(row.session_id, row);
+      return sessionIds.map((sessionId) => ({ ...NO_SESSION_ROW, ...raw.get(sessionId), ...stored.get(sessionId), session_id: sessionId }));
+    })();
+    return rows.map((row) => ({
       sessionId: row.session_id,
       exampleEventId: row.example_event_id ?? undefined,
       raw:
@@ -268,16 +297,21 @@ export class HotSqliteQualitySource implements QualitySource {
   }
 
   /** Whether some index of `user_interactions` starts with `column` (so a lookup by it is a seek, not a scan). */
-  private hasIndexOn(column: string): boolean {
+  /** True when an index on user_interactions starts with these columns, in this order. */
+  private hasIndexOn(...columns: string[]): boolean {
     if (!this.indexedColumns) {
       this.indexedColumns = new Set();
       for (const index of this.db.pragma('index_list(user_interactions)') as Array<{ name: string }>) {
-        const first = (this.db.pragma(`index_info("${index.name.replace(/"/g, '""')}")`) as Array<{ seqno: number; name: string | null }>).find((entry) => entry.seqno === 0);
-        if (first?.name) this.indexedColumns.add(first.name);
+        const entries = (this.db.pragma(`index_info("${index.name.replace(/"/g, '""')}")`) as Array<{ seqno: number; name: string | null }>).sort((a, b) => a.seqno - b.seqno);
+        // Every leading run of the index's columns, so a lookup by a prefix finds it.
+        for (let length = 1; length <= entries.length && entries[length - 1]!.name; length += 1) {
+          this.indexedColumns.add(entries.slice(0, length).map((entry) => entry.name).join(','));
+        }
       }
     }
-    return this.indexedColumns.has(column);
+    return this.indexedColumns.has(columns.join(','));
   }
+
 
   private countWithExamples(key: string, from: string, example: string, range: ClosedRange, anywhere: boolean): DuplicateCount {
     const count = this.statement(`${key}:count`, `SELECT COUNT(*) AS n ${from}`).get(range.from, range.to) as { n: number };
@@ -362,6 +396,29 @@ interface SessionRow {
   start_time: number | null;
   last_activity: number | null;
 }
+
+/** A session neither side knows: every column null, so both totals read as absent. */
+const NO_SESSION_ROW: Omit<SessionRow, 'session_id'> = {
+  example_event_id: null,
+  raw_queries: null,
+  raw_successes: null,
+  raw_rating_sum: null,
+  raw_rating_count: null,
+  raw_snippets: null,
+  raw_citations: null,
+  raw_max_turn: null,
+  raw_start: null,
+  raw_last: null,
+  total_queries: null,
+  successful_queries: null,
+  rating_sum: null,
+  rating_count: null,
+  total_code_snippets: null,
+  total_citations: null,
+  max_turn: null,
+  start_time: null,
+  last_activity: null,
+};
 
 function storedTotals(row: SessionRow): SessionTotals | null {
   if (row.total_queries === null) return null;
