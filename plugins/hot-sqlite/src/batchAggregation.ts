@@ -124,6 +124,32 @@ export interface BatchDeltas {
   queryDays: Map<string, QueryDayDelta>;
   contents: Map<string, ContentDelta>;
   contentDays: Map<string, ContentDayDelta>;
+  /**
+   * The same deltas reached through nested maps of their key parts, so aggregating an event builds
+   * no key string (that cost more than the SQL of the whole batch); the flat maps above get each
+   * key once, when its delta is created.
+   */
+  readonly lookup: DeltaLookup;
+}
+
+/** bucket → role → query type (rollups), bucket → role (latencies), and so on. */
+interface DeltaLookup {
+  rollups: Array<Map<number, Map<string, Map<string, RollupDelta>>>>;
+  latencies: Array<Map<number, Map<string, LatencyDelta>>>;
+  queryDays: Map<number, Map<string, DayCells<QueryDayDelta>>>;
+  contents: Map<string, Map<string, ContentDelta>>;
+  contentDays: Map<ContentDelta, Map<number, DayCells<ContentDayDelta>>>;
+}
+
+/** One question's or item's day: over all roles, and per role. */
+interface DayCells<T> {
+  day: number;
+  /** The question's hash, or the item's day key (the flat map's key of its all-roles cell). */
+  key: string;
+  /** The item's key in `contents` (content cells only). */
+  item?: string;
+  all: T | undefined;
+  byRole: Map<string, T>;
 }
 
 export function emptyDeltas(): BatchDeltas {
@@ -135,32 +161,132 @@ export function emptyDeltas(): BatchDeltas {
     queryDays: new Map(),
     contents: new Map(),
     contentDays: new Map(),
+    lookup: {
+      rollups: ROLLUP_SIZES.map(() => new Map()),
+      latencies: ROLLUP_SIZES.map(() => new Map()),
+      queryDays: new Map(),
+      contents: new Map(),
+      contentDays: new Map(),
+    },
   };
 }
 
+/** The map under `key` in `outer`, created empty on first use. */
+function inner<K, V>(outer: Map<K, V>, key: K, create: () => V): V {
+  let value = outer.get(key);
+  if (value === undefined) {
+    value = create();
+    outer.set(key, value);
+  }
+  return value;
+}
+
+const newMap = <K, V>(): Map<K, V> => new Map();
+
 /** The delta of one rollup row, created empty on first use. */
 export function rollupDelta(deltas: BatchDeltas, granularity: number, bucket: number, role: string, type: string): RollupDelta {
-  return rollupDeltaOf(deltas, granularity, bucket, role, type, roleTypeKey(role, type));
-}
-
-/** Role and query type as one key; the role's length keeps any two pairs apart. */
-function roleTypeKey(role: string, type: string): string {
-  return `${role.length}:${role}${type}`;
-}
-
-function rollupDeltaOf(deltas: BatchDeltas, granularity: number, bucket: number, role: string, type: string, roleType: string): RollupDelta {
-  const map = deltas.rollups[granularity]!;
-  const key = `${bucket}:${roleType}`;
-  let delta = map.get(key);
+  const byType = inner(inner(deltas.lookup.rollups[granularity]!, bucket, newMap<string, Map<string, RollupDelta>>), role, newMap<string, RollupDelta>);
+  let delta = byType.get(type);
   if (!delta) {
     delta = {
       bucket, role, type,
       interactions: 0, successes: 0, responseUs: 0, ratingSum: 0, ratingCount: 0,
       snippets: 0, citations: 0, followUps: 0, sessionsStarted: 0, sessionsConverted: 0,
     };
-    map.set(key, delta);
+    byType.set(type, delta);
+    // The role's length keeps any two role and type pairs apart.
+    deltas.rollups[granularity]!.set(`${bucket}:${role.length}:${role}${type}`, delta);
   }
   return delta;
+}
+
+/** The latency delta of one bucket and role, created on first use with its first response time. */
+function latencyDelta(deltas: BatchDeltas, granularity: number, bucket: number, role: string, responseUs: number): LatencyDelta {
+  const byRole = inner(deltas.lookup.latencies[granularity]!, bucket, newMap<string, LatencyDelta>);
+  let latency = byRole.get(role);
+  if (!latency) {
+    latency = { bucket, role, responseUsMax: responseUs, bins: new Map() };
+    byRole.set(role, latency);
+    deltas.latencies[granularity]!.set(`${bucket}:${role}`, latency);
+  }
+  return latency;
+}
+
+/** A question's cells for one day: the all-roles cell and each role's are created on first use. */
+function queryDayCells(deltas: BatchDeltas, day: number, hash: string): DayCells<QueryDayDelta> {
+  const byHash = inner(deltas.lookup.queryDays, day, newMap<string, DayCells<QueryDayDelta>>);
+  let cells = byHash.get(hash);
+  if (!cells) {
+    cells = { day, key: hash, all: undefined, byRole: new Map() };
+    byHash.set(hash, cells);
+  }
+  return cells;
+}
+
+function queryDayOfAll(deltas: BatchDeltas, cells: DayCells<QueryDayDelta>): QueryDayDelta {
+  if (!cells.all) {
+    const { day, key: hash } = cells;
+    cells.all = { day, hash, role: undefined, asks: 0, successes: 0, responseUs: 0, ratingSum: 0, ratingCount: 0 };
+    // The hash is fixed-length hex, so `day:hash` (all roles) and `day:hash:role` never collide.
+    deltas.queryDays.set(`${day}:${hash}`, cells.all);
+  }
+  return cells.all;
+}
+
+function queryDayOfRole(deltas: BatchDeltas, cells: DayCells<QueryDayDelta>, role: string): QueryDayDelta {
+  let cell = cells.byRole.get(role);
+  if (!cell) {
+    const { day, key: hash } = cells;
+    cell = { day, hash, role, asks: 0, successes: 0, responseUs: 0, ratingSum: 0, ratingCount: 0 };
+    cells.byRole.set(role, cell);
+    deltas.queryDays.set(`${day}:${hash}:${role}`, cell);
+  }
+  return cell;
+}
+
+function contentDelta(deltas: BatchDeltas, type: string, id: string, timestamp: number): ContentDelta {
+  const byId = inner(deltas.lookup.contents, type, newMap<string, ContentDelta>);
+  let content = byId.get(id);
+  if (!content) {
+    content = { type, id, accesses: 0, successes: 0, relevanceMicros: 0, relevanceCount: 0, first: timestamp, last: timestamp, roles: new Map() };
+    byId.set(id, content);
+    deltas.contents.set(contentKey(type, id), content);
+  }
+  return content;
+}
+
+/** An item's cells for one day: the all-roles cell and each role's are created on first use. */
+function contentDayCells(deltas: BatchDeltas, content: ContentDelta, day: number): DayCells<ContentDayDelta> {
+  const byDay = inner(deltas.lookup.contentDays, content, newMap<number, DayCells<ContentDayDelta>>);
+  let cells = byDay.get(day);
+  if (!cells) {
+    cells = { day, key: contentDayKey(day, content), item: contentKey(content.type, content.id), all: undefined, byRole: new Map() };
+    byDay.set(day, cells);
+  }
+  return cells;
+}
+
+function contentDayOfAll(deltas: BatchDeltas, cells: DayCells<ContentDayDelta>): ContentDayDelta {
+  if (!cells.all) {
+    cells.all = { day: cells.day, item: cells.item!, role: undefined, accesses: 0, successes: 0, relevanceMicros: 0, relevanceCount: 0 };
+    deltas.contentDays.set(cells.key, cells.all);
+  }
+  return cells.all;
+}
+
+function contentDayOfRole(deltas: BatchDeltas, cells: DayCells<ContentDayDelta>, role: string): ContentDayDelta {
+  let cell = cells.byRole.get(role);
+  if (!cell) {
+    cell = { day: cells.day, item: cells.item!, role, accesses: 0, successes: 0, relevanceMicros: 0, relevanceCount: 0 };
+    cells.byRole.set(role, cell);
+    deltas.contentDays.set(`${cells.key}:${role}`, cell);
+  }
+  return cell;
+}
+
+/** The id's length keeps `day:item` (all roles) and `day:item:role` apart whatever the id holds. */
+function contentDayKey(day: number, content: ContentDelta): string {
+  return `${day}:${content.type.length}:${content.type}${content.id.length}:${content.id}`;
 }
 
 /** True when start (t1, r1, y1) comes before (t2, r2, y2): earliest timestamp, ties by role then query type. */
@@ -173,6 +299,7 @@ export function startsBefore(t1: number, r1: string, y1: string, t2: number, r2:
 /** Aggregates the events a batch stores (session starts are merged later, against the stored sessions). */
 export function aggregateBatch(fresh: readonly FreshEvent[], createdAt: number): BatchDeltas {
   const deltas = emptyDeltas();
+  const minuteHorizon = createdAt - MINUTE_ROLLUP_HORIZON_MS;
   for (const { event, queryHash, normalizedQuery } of fresh) {
     const { timestamp, userRole: role, queryType: type } = event;
     const responseUs = toMicros(event.responseTime);
@@ -180,13 +307,13 @@ export function aggregateBatch(fresh: readonly FreshEvent[], createdAt: number):
     const success = event.success ? 1 : 0;
     const rated = event.userRating === null ? 0 : 1;
     const rating = event.userRating ?? 0;
-    const roleType = roleTypeKey(role, type);
+    const followUp = event.followUpQuery ? 1 : 0;
     // Minute rollups only for events recent when stored: an old event would cost a minute row of
     // its own (historical loads spread thin), and readers use minutes only inside the horizon.
-    const first = timestamp >= createdAt - MINUTE_ROLLUP_HORIZON_MS ? MINUTE_GRANULARITY : MINUTE_GRANULARITY + 1;
+    const first = timestamp >= minuteHorizon ? MINUTE_GRANULARITY : MINUTE_GRANULARITY + 1;
     for (let granularity = first; granularity < ROLLUP_SIZES.length; granularity += 1) {
       const bucket = floorTo(timestamp, ROLLUP_SIZES[granularity]!);
-      const delta = rollupDeltaOf(deltas, granularity, bucket, role, type, roleType);
+      const delta = rollupDelta(deltas, granularity, bucket, role, type);
       delta.interactions += 1;
       delta.successes += success;
       delta.responseUs += responseUs;
@@ -194,15 +321,10 @@ export function aggregateBatch(fresh: readonly FreshEvent[], createdAt: number):
       delta.ratingCount += rated;
       delta.snippets += event.codeSnippetsShown;
       delta.citations += event.citationsProvided;
-      if (event.followUpQuery) delta.followUps += 1;
+      delta.followUps += followUp;
 
-      const latencyMap = deltas.latencies[granularity]!;
-      const latencyKey = `${bucket}:${role}`;
-      let latency = latencyMap.get(latencyKey);
-      if (!latency) {
-        latency = { bucket, role, responseUsMax: responseUs, bins: new Map() };
-        latencyMap.set(latencyKey, latency);
-      } else if (responseUs > latency.responseUsMax) latency.responseUsMax = responseUs;
+      const latency = latencyDelta(deltas, granularity, bucket, role, responseUs);
+      if (responseUs > latency.responseUsMax) latency.responseUsMax = responseUs;
       latency.bins.set(bin, (latency.bins.get(bin) ?? 0) + 1);
     }
 
@@ -248,30 +370,14 @@ export function aggregateBatch(fresh: readonly FreshEvent[], createdAt: number):
     query.roles.set(role, (query.roles.get(role) ?? 0) + 1);
 
     const day = floorTo(timestamp, DAY_MS);
-    // The hash is fixed-length hex, so `day:hash` (all roles) and `day:hash:role` never collide.
-    for (const dayRole of [undefined, role]) {
-      const queryDayKey = dayRole === undefined ? `${day}:${queryHash}` : `${day}:${queryHash}:${dayRole}`;
-      let queryDay = deltas.queryDays.get(queryDayKey);
-      if (!queryDay) {
-        queryDay = { day, hash: queryHash, role: dayRole, asks: 0, successes: 0, responseUs: 0, ratingSum: 0, ratingCount: 0 };
-        deltas.queryDays.set(queryDayKey, queryDay);
-      }
-      queryDay.asks += 1;
-      queryDay.successes += success;
-      queryDay.responseUs += responseUs;
-      queryDay.ratingSum += rating;
-      queryDay.ratingCount += rated;
-    }
+    const queryDays = queryDayCells(deltas, day, queryHash);
+    addQueryDay(queryDayOfAll(deltas, queryDays), success, responseUs, rating, rated);
+    addQueryDay(queryDayOfRole(deltas, queryDays, role), success, responseUs, rating, rated);
 
     for (const item of event.content) {
-      const itemKey = contentKey(item.type, item.id);
       const relevanceMicros = item.relevance === null ? 0 : toMicros(item.relevance);
       const relevanceCount = item.relevance === null ? 0 : 1;
-      let content = deltas.contents.get(itemKey);
-      if (!content) {
-        content = { type: item.type, id: item.id, accesses: 0, successes: 0, relevanceMicros: 0, relevanceCount: 0, first: timestamp, last: timestamp, roles: new Map() };
-        deltas.contents.set(itemKey, content);
-      }
+      const content = contentDelta(deltas, item.type, item.id, timestamp);
       content.accesses += 1;
       content.successes += success;
       content.relevanceMicros += relevanceMicros;
@@ -280,23 +386,27 @@ export function aggregateBatch(fresh: readonly FreshEvent[], createdAt: number):
       if (timestamp > content.last) content.last = timestamp;
       content.roles.set(role, (content.roles.get(role) ?? 0) + 1);
 
-      // The id's length keeps `day:item` (all roles) and `day:item:role` apart whatever the id holds.
-      const itemDayKey = `${day}:${item.type.length}:${item.type}${item.id.length}:${item.id}`;
-      for (const dayRole of [undefined, role]) {
-        const contentDayKey = dayRole === undefined ? itemDayKey : `${itemDayKey}:${dayRole}`;
-        let contentDay = deltas.contentDays.get(contentDayKey);
-        if (!contentDay) {
-          contentDay = { day, item: itemKey, role: dayRole, accesses: 0, successes: 0, relevanceMicros: 0, relevanceCount: 0 };
-          deltas.contentDays.set(contentDayKey, contentDay);
-        }
-        contentDay.accesses += 1;
-        contentDay.successes += success;
-        contentDay.relevanceMicros += relevanceMicros;
-        contentDay.relevanceCount += relevanceCount;
-      }
+      const contentDays = contentDayCells(deltas, content, day);
+      addContentDay(contentDayOfAll(deltas, contentDays), success, relevanceMicros, relevanceCount);
+      addContentDay(contentDayOfRole(deltas, contentDays, role), success, relevanceMicros, relevanceCount);
     }
   }
   return deltas;
+}
+
+function addQueryDay(cell: QueryDayDelta, success: number, responseUs: number, rating: number, rated: number): void {
+  cell.asks += 1;
+  cell.successes += success;
+  cell.responseUs += responseUs;
+  cell.ratingSum += rating;
+  cell.ratingCount += rated;
+}
+
+function addContentDay(cell: ContentDayDelta, success: number, relevanceMicros: number, relevanceCount: number): void {
+  cell.accesses += 1;
+  cell.successes += success;
+  cell.relevanceMicros += relevanceMicros;
+  cell.relevanceCount += relevanceCount;
 }
 
 /** A content item's key: type and id with the type's length, so no two pairs collide. */
@@ -397,13 +507,8 @@ export function addDeltas(into: BatchDeltas, from: BatchDeltas): void {
     }
   });
   from.latencies.forEach((map, granularity) => {
-    const target = into.latencies[granularity]!;
-    for (const [key, delta] of map) {
-      const sum = target.get(key);
-      if (!sum) {
-        target.set(key, { ...delta, bins: new Map(delta.bins) });
-        continue;
-      }
+    for (const delta of map.values()) {
+      const sum = latencyDelta(into, granularity, delta.bucket, delta.role, delta.responseUsMax);
       sum.responseUsMax = Math.max(sum.responseUsMax, delta.responseUsMax);
       for (const [bin, count] of delta.bins) sum.bins.set(bin, (sum.bins.get(bin) ?? 0) + count);
     }
@@ -423,24 +528,17 @@ export function addDeltas(into: BatchDeltas, from: BatchDeltas): void {
     sum.lastAsked = Math.max(sum.lastAsked, delta.lastAsked);
     for (const [role, count] of delta.roles) sum.roles.set(role, (sum.roles.get(role) ?? 0) + count);
   }
-  for (const [key, delta] of from.queryDays) {
-    const sum = into.queryDays.get(key);
-    if (!sum) {
-      into.queryDays.set(key, { ...delta });
-      continue;
-    }
+  for (const delta of from.queryDays.values()) {
+    const cells = queryDayCells(into, delta.day, delta.hash);
+    const sum = delta.role === undefined ? queryDayOfAll(into, cells) : queryDayOfRole(into, cells, delta.role);
     sum.asks += delta.asks;
     sum.successes += delta.successes;
     sum.responseUs += delta.responseUs;
     sum.ratingSum += delta.ratingSum;
     sum.ratingCount += delta.ratingCount;
   }
-  for (const [key, delta] of from.contents) {
-    const sum = into.contents.get(key);
-    if (!sum) {
-      into.contents.set(key, { ...delta, roles: new Map(delta.roles) });
-      continue;
-    }
+  for (const delta of from.contents.values()) {
+    const sum = contentDelta(into, delta.type, delta.id, delta.first);
     sum.accesses += delta.accesses;
     sum.successes += delta.successes;
     sum.relevanceMicros += delta.relevanceMicros;
@@ -449,12 +547,12 @@ export function addDeltas(into: BatchDeltas, from: BatchDeltas): void {
     sum.last = Math.max(sum.last, delta.last);
     for (const [role, count] of delta.roles) sum.roles.set(role, (sum.roles.get(role) ?? 0) + count);
   }
-  for (const [key, delta] of from.contentDays) {
-    const sum = into.contentDays.get(key);
-    if (!sum) {
-      into.contentDays.set(key, { ...delta });
-      continue;
-    }
+  for (const delta of from.contentDays.values()) {
+    const item = from.contents.get(delta.item);
+    if (!item) throw new Error(`content day delta for ${delta.item} has no content delta beside it`);
+    const content = contentDelta(into, item.type, item.id, item.first);
+    const cells = contentDayCells(into, content, delta.day);
+    const sum = delta.role === undefined ? contentDayOfAll(into, cells) : contentDayOfRole(into, cells, delta.role);
     sum.accesses += delta.accesses;
     sum.successes += delta.successes;
     sum.relevanceMicros += delta.relevanceMicros;
