@@ -1,4 +1,5 @@
-import type { Interaction, Metric } from '@strata/core';
+import type { Metric } from '@strata/core';
+import type { InteractionWire } from './interactionWire.js';
 
 /** What the writer thread needs to open its own connection to the database. */
 export interface WriterSettings {
@@ -10,7 +11,7 @@ export interface WriterSettings {
 }
 
 export type WriterRequestBody =
-  | { kind: 'write'; events: readonly Interaction[]; createdAt: number }
+  | { kind: 'write'; events: InteractionWire; createdAt: number }
   | { kind: 'metrics'; metrics: readonly Metric[]; createdAt: number }
   | { kind: 'close' };
 

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Interaction, Metric } from '@strata/core';
+import { encodeInteractions } from './interactionWire.js';
 import type { WriterRequest, WriterRequestBody, WriterResponse, WriterSettings } from './writerProtocol.js';
 
 type Answer = Extract<WriterResponse, { ok: true }>;
@@ -33,7 +34,7 @@ export class WriterThread {
 
   /** Writes a batch in one transaction on the thread; resolves with the ids that were already stored. */
   async write(events: readonly Interaction[], createdAt: number): Promise<string[]> {
-    return (await this.request({ kind: 'write', events, createdAt })).duplicateIds;
+    return (await this.request({ kind: 'write', events: encodeInteractions(events), createdAt })).duplicateIds;
   }
 
   async writeMetrics(metrics: readonly Metric[], createdAt: number): Promise<number> {

@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { prepareBatchWriter, prepareMetricWriter } from './batchWriter.js';
+import { decodeInteractions } from './interactionWire.js';
 import { WAL_AUTOCHECKPOINT_PAGES } from './walSettings.js';
 import type { WriterRequest, WriterResponse, WriterSettings } from './writerProtocol.js';
 
@@ -30,7 +31,7 @@ port.on('message', (request: WriterRequest) => {
     }
     response =
       request.kind === 'write'
-        ? { id: request.id, ok: true, duplicateIds: writeBatch(request.events, request.createdAt).duplicateIds, stored: 0 }
+        ? { id: request.id, ok: true, duplicateIds: writeBatch(decodeInteractions(request.events), request.createdAt).duplicateIds, stored: 0 }
         : { id: request.id, ok: true, duplicateIds: [], stored: writeMetrics(request.metrics, request.createdAt) };
   } catch (error) {
     const err = error as { message?: string; code?: string };

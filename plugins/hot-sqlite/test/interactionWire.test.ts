@@ -1,0 +1,26 @@
+import type { Interaction } from '@strata/core';
+import { sampleInteractions } from '@strata/testing';
+import { expect, it } from 'vitest';
+import { decodeInteractions, encodeInteractions } from '../src/interactionWire.js';
+
+it('carries every stored field of a batch to the writer thread and back unchanged', () => {
+  const events = sampleInteractions(500, 11);
+  // Cover the values the workload rarely or never produces: nulls, hashes, a null relevance.
+  events[0] = { ...events[0]!, responseLength: null, userRating: null, ipHash: 'ps1.k.ip', userAgentHash: 'ps1.k.ua', content: [] };
+  events[1] = { ...events[1]!, userRating: 5, content: [{ type: 'doc', id: 'a', relevance: null }, { type: 'doc', id: 'b', relevance: 0.5 }] };
+  const decoded = decodeInteractions(structuredClone(encodeInteractions(events)));
+  expect(decoded).toEqual(events);
+  expect(decoded.map((event) => Object.keys(event))).toEqual(events.map((event) => Object.keys(event)));
+});
+
+it('drops the raw network fields, which no tier stores', () => {
+  const [event] = sampleInteractions(1, 12);
+  const inFlight: Interaction = { ...event!, ipAddress: '203.0.113.9', userAgent: 'curl/8' };
+  const [decoded] = decodeInteractions(encodeInteractions([inFlight]));
+  expect(decoded).toEqual(event);
+  expect(decoded).not.toHaveProperty('ipAddress');
+});
+
+it('round-trips an empty batch', () => {
+  expect(decodeInteractions(encodeInteractions([]))).toEqual([]);
+});
