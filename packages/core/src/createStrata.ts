@@ -5,9 +5,10 @@ import { loadConfig, resolveConfig, type LogLevel, type PluginCatalog, type Reso
 import { DeadLetterStore, safeStringify, type EventSource } from './deadLetterStore.js';
 import { ClosedError, StopError, StrataError, ValidationError, describeError, formatIssues, toError, type Issue } from './errors.js';
 import { IngestPipeline, type IngestTally, type PipelineCounters, type RecordOutcome } from './ingestPipeline.js';
-import { createInteractionValidator } from './interaction.js';
+import { createInteractionValidator, type Interaction } from './interaction.js';
 import { tierInsights, type InsightsProvider } from './insights.js';
 import { layerInsights } from './layeredInsights.js';
+import { takeLineBatches } from './lineReader.js';
 import { cachedInsights, type CachedInsights } from './cachedInsights.js';
 import type { Principal } from './access.js';
 import { AuditLog } from './auditLog.js';
@@ -156,6 +157,10 @@ export interface Strata {
 
 const PROGRESS_EVERY_LINES = 5_000;
 
+function fileSource(file: string, line: number): EventSource {
+  return { kind: 'file', file, line };
+}
+
 /** Builds a Strata instance from a config file, an inline config, or the embedded default, and starts its plugins. */
 export async function createStrata(options: CreateStrataOptions = {}): Promise<Strata> {
   const clock = options.clock ?? systemClock;
@@ -285,32 +290,56 @@ class StrataInstance implements Strata {
     // is ready whenever the writer finishes one, little enough to keep a 1M-line ingest near 210–240 MB
     // (two batches queued measured 243–345 MB for 5% more speed).
     const highWater = Math.min(this.config.pipeline.maxQueue, Math.ceil(this.config.pipeline.maxBatchSize * 1.5));
-    for await (const line of lines) {
-      if (options.signal?.aborted) break;
+    /** Counts, parses and validates one line: its event when it is to be queued; a rejected line goes to the dead-letter store. */
+    const check = (line: string): Interaction | undefined => {
       lineNumber += 1;
       bytes += Buffer.byteLength(line, 'utf8') + 1;
       if (lineNumber % PROGRESS_EVERY_LINES === 0) options.onProgress?.({ lines: lineNumber, bytes });
       const text = line.trim();
       if (text === '') {
         blank += 1;
-        continue;
+        return undefined;
       }
-      const source: EventSource = { kind: 'file', file: options.source, line: lineNumber };
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
       } catch (error) {
-        this.pipeline.reject(source, line, `line ${lineNumber}: not valid JSON (${describeError(error)})`, undefined, tally);
-        continue;
+        this.pipeline.reject(fileSource(options.source, lineNumber), line, `line ${lineNumber}: not valid JSON (${describeError(error)})`, undefined, tally);
+        return undefined;
       }
       const checked = this.validate(parsed);
       if (!checked.ok) {
-        this.pipeline.reject(source, line, `line ${lineNumber}: invalid interaction: ${formatIssues(checked.issues)}`, checked.issues, tally);
-        continue;
+        this.pipeline.reject(fileSource(options.source, lineNumber), line, `line ${lineNumber}: invalid interaction: ${formatIssues(checked.issues)}`, checked.issues, tally);
+        return undefined;
       }
-      if (this.pipeline.size >= highWater) await this.pipeline.waitForRoom(highWater / 2);
-      if (this.closing) throw new ClosedError();
-      this.pipeline.enqueue({ event: checked.value, source, original: line, tally });
+      return checked.value;
+    };
+    // From readLines, a chunk's lines come at once: one await per chunk instead of one per line,
+    // and a queued line of an ASCII chunk is kept as a range of its bytes (see LineBatch).
+    const batches = takeLineBatches(lines);
+    if (batches) {
+      reading: for await (const { lines: batchLines, bytes, starts } of batches) {
+        for (let index = 0; index < batchLines.length; index += 1) {
+          const line = batchLines[index]!;
+          if (options.signal?.aborted) break reading;
+          const event = check(line);
+          if (!event) continue;
+          if (this.pipeline.size >= highWater) await this.pipeline.waitForRoom(highWater / 2);
+          if (this.closing) throw new ClosedError();
+          const start = starts?.[index] ?? -1;
+          if (bytes && start >= 0) this.pipeline.enqueue({ event, file: options.source, line: lineNumber, bytes, start, end: start + line.length, tally });
+          else this.pipeline.enqueue({ event, file: options.source, line: lineNumber, original: line, tally });
+        }
+      }
+    } else {
+      for await (const line of lines) {
+        if (options.signal?.aborted) break;
+        const event = check(line);
+        if (!event) continue;
+        if (this.pipeline.size >= highWater) await this.pipeline.waitForRoom(highWater / 2);
+        if (this.closing) throw new ClosedError();
+        this.pipeline.enqueue({ event, file: options.source, line: lineNumber, original: line, tally });
+      }
     }
     await this.pipeline.flushQueue();
     await this.deadLetters.flush();

@@ -21,7 +21,8 @@ export interface CheckedInteraction {
   userAgent?: string | null;
   ipHash?: string | null;
   userAgentHash?: string | null;
-  content?: Array<{ type: string; id: string; relevance?: number | null }> | null;
+  /** Fresh items in the stored form (`relevance` null when not given), so they can be stored as they are. */
+  content?: Array<{ type: string; id: string; relevance: number | null }> | null;
 }
 
 const isText = (value: unknown, max: number): value is string => typeof value === 'string' && value.length >= 1 && value.length <= max;
@@ -60,7 +61,7 @@ export function checkInteractionFast(input: Record<string, unknown>, limits: Eve
       const { type, id, relevance } = item as Record<string, unknown>;
       if (!isText(type, 64) || !isText(id, 256)) return undefined;
       if (!(isAbsent(relevance) || (typeof relevance === 'number' && relevance >= 0 && relevance <= 1))) return undefined;
-      items.push({ type, id, relevance: relevance as number | null | undefined });
+      items.push({ type, id, relevance: (relevance as number | null | undefined) ?? null });
     }
   }
   const time = parseTimestamp(timestamp, nowMs, limits.maxFutureMs);

@@ -21,13 +21,34 @@ export interface IngestTally {
   deadLetter: number;
 }
 
-interface QueueEntry {
-  event: Interaction;
-  source: EventSource;
-  /** The caller's original text, kept only when it came as a line, for the dead-letter file. */
-  original?: string;
-  tally?: IngestTally;
-  waiter?: { resolve(outcome: RecordOutcome): void; reject(error: Error): void };
+/**
+ * Where a queued event came from. A line of a file keeps the file and line number as they are:
+ * its EventSource is built only if the event is dead-lettered, not once per queued line.
+ */
+type Origin = { source: EventSource } | { file: string; line: number };
+
+/**
+ * The caller's original text, kept only when it came as a line, for the dead-letter file: the
+ * string, or (for a line of an ASCII chunk, see LineBatch) where it is in the chunk's bytes, which
+ * the garbage collector does not copy.
+ */
+type Original = { original?: string } | { bytes: Buffer; start: number; end: number };
+
+type QueueEntry = Origin &
+  Original & {
+    event: Interaction;
+    tally?: IngestTally;
+    waiter?: { resolve(outcome: RecordOutcome): void; reject(error: Error): void };
+  };
+
+function sourceOf(entry: QueueEntry): EventSource {
+  return 'source' in entry ? entry.source : { kind: 'file', file: entry.file, line: entry.line };
+}
+
+/** The text the dead-letter file keeps: the original line, or the event itself when it came through the API. */
+function originalOf(entry: QueueEntry): string {
+  if ('bytes' in entry) return entry.bytes.toString('latin1', entry.start, entry.end);
+  return entry.original ?? JSON.stringify(entry.event);
 }
 
 export interface PipelineCounters {
@@ -318,26 +339,29 @@ export class IngestPipeline {
         return;
       }
     }
-    // Raw network identifiers never reach storage; a privacy processor turns them into keyed hashes first.
-    for (const entry of live) {
-      // userAgent first: deleting the last-added property keeps V8's fast object shape (~10× cheaper).
-      delete entry.event.userAgent;
-      delete entry.event.ipAddress;
-    }
-    // A repeated eventId inside one batch is a duplicate of its first occurrence.
-    const firstById = new Map<string, QueueEntry>();
+    // One pass over the batch: raw network identifiers never reach storage (a privacy processor
+    // turns them into keyed hashes first), and a repeated eventId inside one batch is a duplicate
+    // of its first occurrence.
+    const seen = new Set<string>();
     const unique: QueueEntry[] = [];
+    const events: Interaction[] = [];
     const repeats: QueueEntry[] = [];
     for (const entry of live) {
-      if (firstById.has(entry.event.eventId)) repeats.push(entry);
+      const event = entry.event;
+      // userAgent first: deleting the last-added property keeps V8's fast object shape (~10× cheaper).
+      delete event.userAgent;
+      delete event.ipAddress;
+      // One hash lookup rather than has() then add(): the Set grew unless the id was there.
+      const known = seen.size;
+      seen.add(event.eventId);
+      if (seen.size === known) repeats.push(entry);
       else {
-        firstById.set(entry.event.eventId, entry);
         unique.push(entry);
+        events.push(event);
       }
     }
     if (unique.length === 0) return;
 
-    const events = unique.map((entry) => entry.event);
     let lastError: unknown;
     for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt += 1) {
       const started = performance.now();
@@ -424,7 +448,7 @@ export class IngestPipeline {
   }
 
   private rejectEntry(entry: QueueEntry, reason: string): void {
-    this.reject(entry.source, entry.original ?? JSON.stringify(entry.event), reason, undefined, entry.tally);
+    this.reject(sourceOf(entry), originalOf(entry), reason, undefined, entry.tally);
     // A processor refusing an event is a verdict on the event, not a storage failure.
     entry.waiter?.reject(new ValidationError([{ path: '', message: reason }]));
   }
@@ -432,7 +456,7 @@ export class IngestPipeline {
   /** Nothing accepted is lost: events that cannot be stored go to the dead-letter store with the reason. */
   private failEntries(entries: QueueEntry[], reason: string, cause: unknown): void {
     for (const entry of entries) {
-      this.deadLetters.append({ source: entry.source, reason, original: entry.original ?? JSON.stringify(entry.event) });
+      this.deadLetters.append({ source: sourceOf(entry), reason, original: originalOf(entry) });
       if (entry.tally) {
         entry.tally.failed += 1;
         entry.tally.deadLetter += 1;

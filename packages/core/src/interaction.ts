@@ -179,12 +179,13 @@ export function createInteractionValidator(limits: EventLimits = DEFAULT_EVENT_L
       const forbidden = findForbiddenKeys(input as Record<string, unknown>);
       if (forbidden.length > 0) return { ok: false, issues: forbidden };
       const fast = checkInteractionFast(input as Record<string, unknown>, limits, queryTypes, now());
-      if (fast) return { ok: true, value: normalizeInteraction(fast) };
+      // The fast check built fresh content items already in the stored form.
+      if (fast) return { ok: true, value: normalizeInteraction(fast, fast.content ?? []) };
       const parsed = schema.safeParse(input, { reportInput: true });
       if (!parsed.success) {
         return { ok: false, issues: parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })) };
       }
-      return { ok: true, value: normalizeInteraction(parsed.data) };
+      return { ok: true, value: normalizeInteraction(parsed.data, storedContent(parsed.data.content)) };
     } catch (error) {
       // A getter or proxy that throws while being read is bad data too: `record` must never throw.
       return { ok: false, issues: [unreadable('an interaction', error)] };
@@ -224,7 +225,12 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-function normalizeInteraction(parsed: ParsedInteraction | CheckedInteraction): Interaction {
+/** Content items in the stored form: `relevance` always present, null when not given. */
+function storedContent(items: ParsedInteraction['content']): ContentRef[] {
+  return (items ?? []).map((item) => ({ type: item.type, id: item.id, relevance: item.relevance ?? null }));
+}
+
+function normalizeInteraction(parsed: ParsedInteraction | CheckedInteraction, content: ContentRef[]): Interaction {
   const interaction: Interaction = {
     eventId: '',
     sessionId: parsed.sessionId,
@@ -242,7 +248,7 @@ function normalizeInteraction(parsed: ParsedInteraction | CheckedInteraction): I
     conversationTurn: parsed.conversationTurn ?? 1,
     ipHash: parsed.ipHash ?? null,
     userAgentHash: parsed.userAgentHash ?? null,
-    content: (parsed.content ?? []).map((item) => ({ type: item.type, id: item.id, relevance: item.relevance ?? null })),
+    content,
   };
   if (parsed.ipAddress) interaction.ipAddress = parsed.ipAddress;
   if (parsed.userAgent) interaction.userAgent = parsed.userAgent;

@@ -57,10 +57,14 @@ export class SystemMonitor implements MetricSource {
     this.loopDelay = monitorEventLoopDelay({ resolution: 10 });
   }
 
-  /** Notes session activity from committed events (cheap: one map write per event). */
+  /** Notes session activity from committed events (cheap: at most one map write per event). */
   observe(events: readonly Interaction[]): void {
     const now = this.sources.now();
+    let previous: string | undefined;
     for (const event of events) {
+      // A conversation's turns usually arrive together: a repeat of the previous session would write the same entry again.
+      if (event.sessionId === previous) continue;
+      previous = event.sessionId;
       if (this.lastSeenBySession.size >= this.options.maxTrackedSessions && !this.lastSeenBySession.has(event.sessionId)) continue;
       this.lastSeenBySession.set(event.sessionId, now);
     }
