@@ -1,5 +1,5 @@
 import { luhnValid } from './checksums.js';
-import { isDigit, isWordChar, type Finding, type Recogniser } from './recogniser.js';
+import { DIGITS, isDigit, isWordChar, type Finding, type Recogniser } from './recogniser.js';
 
 const SPACE = 32;
 const HYPHEN = 45;
@@ -99,6 +99,7 @@ export function createCardRecogniser(placeholder = '<CARD>'): Recogniser {
     name: 'card',
     placeholder,
     trigger: /\d(?:[ -]?\d){12}/,
+    triggerHint: { chars: DIGITS },
     find(text: string, found: Finding[]): void {
       let index = 0;
       while (index < text.length) {

@@ -27,6 +27,7 @@ export function createEmailRecogniser(placeholder = '<EMAIL>'): Recogniser {
     name: 'email',
     placeholder,
     trigger: /@/,
+    triggerHint: { chars: '@' },
     find(text: string, found: Finding[]): void {
       let floor = 0;
       for (let at = text.indexOf('@'); at !== -1; at = text.indexOf('@', at + 1)) {

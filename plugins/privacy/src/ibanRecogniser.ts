@@ -1,5 +1,5 @@
 import { IBAN_LENGTHS } from './checksums.js';
-import { isAsciiLetter, isDigit, type Finding, type Recogniser } from './recogniser.js';
+import { DIGITS, isAsciiLetter, isDigit, type Finding, type Recogniser } from './recogniser.js';
 
 function isAlphanumeric(code: number): boolean {
   return isDigit(code) || isAsciiLetter(code);
@@ -18,6 +18,7 @@ export function createIbanRecogniser(placeholder = '<IBAN>'): Recogniser {
     name: 'iban',
     placeholder,
     trigger: /[A-Za-z]{2}\d{2}/,
+    triggerHint: { chars: DIGITS },
     find(text: string, found: Finding[]): void {
       ibanStart.lastIndex = 0;
       for (let match = ibanStart.exec(text); match !== null; match = ibanStart.exec(text)) {

@@ -30,7 +30,7 @@ export {
   type Pseudonymiser,
   type PseudonymiserOptions,
 } from './pseudonymiser.js';
-export { findWithRegex, type Finding, type MatchValidator, type Recogniser, type RegexFinderOptions } from './recogniser.js';
+export { findWithRegex, type Finding, type MatchValidator, type Recogniser, type RegexFinderOptions, type TriggerHint } from './recogniser.js';
 export { findNestedRepetition } from './regexSafety.js';
 export { createSecretRecogniser } from './secretRecogniser.js';
 export { createScrubber, scrubText, scrubberOf, type Scrubber, type ScrubberOptions } from './scrubber.js';

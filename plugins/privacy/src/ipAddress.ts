@@ -89,6 +89,8 @@ function hexValue(code: number): number {
  */
 export function canonicalIp(text: string): string | null {
   const trimmed = text.trim();
+  // Valid dotted decimal has no leading zeros, so it is already its own canonical spelling (the common case, without allocating).
+  if (isIPv4At(trimmed, 0, trimmed.length)) return trimmed;
   const v4 = parseIPv4(trimmed);
   if (v4) return v4.join('.');
   const zone = trimmed.indexOf('%');

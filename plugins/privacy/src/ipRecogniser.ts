@@ -1,5 +1,5 @@
 import { isIPv4At, isIPv6At } from './ipAddress.js';
-import { findWithRegex, isAsciiLetter, isDigit, type Finding, type Recogniser } from './recogniser.js';
+import { DIGITS, findWithRegex, isAsciiLetter, isDigit, type Finding, type Recogniser } from './recogniser.js';
 
 const COLON = 58;
 const DOT = 46;
@@ -33,6 +33,7 @@ export function createIpRecogniser(placeholder = '<IP>'): Recogniser {
     name: 'ip',
     placeholder,
     trigger: /\d\.\d{1,3}\.\d{1,3}\.\d|:[\dA-Fa-f.]*:/,
+    triggerHint: { chars: `${DIGITS}:` },
     find(text: string, found: Finding[]): void {
       findWithRegex(ipv4Candidate, text, 'ip', placeholder, found, { validate: (match) => isIPv4At(match, 0, match.length) });
       findIPv6(text, placeholder, found);

@@ -1,5 +1,5 @@
 import { nanpValid } from './checksums.js';
-import { findWithRegex, type Finding, type Recogniser } from './recogniser.js';
+import { DIGITS, findWithRegex, type Finding, type Recogniser } from './recogniser.js';
 
 interface PhoneShape {
   digits: number;
@@ -100,6 +100,7 @@ export function createPhoneRecogniser(placeholder = '<PHONE>'): Recogniser {
     name: 'phone',
     placeholder,
     trigger: /\d(?:[ ().-]{0,3}\d){6}/,
+    triggerHint: { chars: DIGITS },
     find(text: string, found: Finding[]): void {
       findWithRegex(international, text, 'phone', placeholder, found, { validate: validInternational });
       findWithRegex(northAmerican, text, 'phone', placeholder, found, { validate: validNanp });

@@ -68,18 +68,19 @@ export function createPrivacy(config: PrivacyConfig): Privacy {
       // userAgent first: the core adds ipAddress then userAgent last, and V8 removes the last-added
       // property of an object by undoing its shape transition (~30 ns), while deleting an earlier one
       // turns the object into a slow dictionary (~700 ns per event, measured).
-      if (event.userAgent !== undefined) {
-        if (event.userAgent !== '') event.userAgentHash = pseudonymiser.pseudonymise('userAgent', event.userAgent);
-        delete event.userAgent;
-      }
-      if (event.ipAddress !== undefined) {
-        if (event.ipAddress !== '') event.ipHash = pseudonymiser.pseudonymise('ipAddress', event.ipAddress);
-        delete event.ipAddress;
-      }
+      //
       // Stored forms sent back in (a re-import) are kept when they are our pseudonyms; anything else
-      // in those fields could be a raw value, so it is pseudonymised like one.
-      if (event.ipHash && !pseudonymiser.isPseudonym(event.ipHash)) event.ipHash = pseudonymiser.pseudonymise('ipAddress', event.ipHash);
-      if (event.userAgentHash && !pseudonymiser.isPseudonym(event.userAgentHash)) event.userAgentHash = pseudonymiser.pseudonymise('userAgent', event.userAgentHash);
+      // in those fields could be a raw value, so it is pseudonymised like one. A hash made here from
+      // the raw field is always our pseudonym, so only a hash that came in is checked (a regex less
+      // per field and event).
+      const userAgent = event.userAgent;
+      if (userAgent !== undefined) delete event.userAgent;
+      if (userAgent !== undefined && userAgent !== '') event.userAgentHash = pseudonymiser.pseudonymise('userAgent', userAgent);
+      else if (event.userAgentHash && !pseudonymiser.isPseudonym(event.userAgentHash)) event.userAgentHash = pseudonymiser.pseudonymise('userAgent', event.userAgentHash);
+      const ipAddress = event.ipAddress;
+      if (ipAddress !== undefined) delete event.ipAddress;
+      if (ipAddress !== undefined && ipAddress !== '') event.ipHash = pseudonymiser.pseudonymise('ipAddress', ipAddress);
+      else if (event.ipHash && !pseudonymiser.isPseudonym(event.ipHash)) event.ipHash = pseudonymiser.pseudonymise('ipAddress', event.ipHash);
       if (scrubQuery) event.query = scrubber.scrub(event.query);
       if (scrubRole) event.userRole = scrubber.scrub(event.userRole);
       if (scrubContentId || scrubContentType) {

@@ -1,5 +1,6 @@
-import { createHmac } from 'node:crypto';
+import { createHmacSha256, type HmacSha256 } from './hmacSha256.js';
 import { canonicalIp } from './ipAddress.js';
+import { createPseudonymCache, type PseudonymCache } from './pseudonymCache.js';
 import type { PrivacyKey, PrivacyKeyring } from './privacyKey.js';
 
 /** The identifiers that are pseudonymised; each is hashed in its own domain, so equal strings in two fields do not match. */
@@ -11,6 +12,9 @@ export type PseudonymField = 'sessionId' | 'ipAddress' | 'userAgent';
  * HMAC-SHA-256(key, "strata/<field>\0<value>").
  */
 export const PSEUDONYM_FORMAT = /^ps1\.([0-9a-f]{8})\.[A-Za-z0-9_-]{22}$/;
+/** Every pseudonym has this length and prefix: a cheap test before the regex, which most values (raw session ids) fail. */
+const PSEUDONYM_LENGTH = 35;
+const PSEUDONYM_PREFIX = 'ps1.';
 
 export interface PseudonymiserOptions {
   /** Raw values remembered per field (memory only), so repeated sessions, addresses and agents skip the HMAC. Default 10,000. */
@@ -36,34 +40,52 @@ export function pseudonymInput(field: PseudonymField, value: string): string {
   return value;
 }
 
+/** The hash domain of each field: `strata/<field>\0`, so equal strings in two fields hash apart. */
+const DOMAINS: Readonly<Record<PseudonymField, string>> = {
+  sessionId: 'strata/sessionId\u0000',
+  ipAddress: 'strata/ipAddress\u0000',
+  userAgent: 'strata/userAgent\u0000',
+};
+
+function pseudonymUnder(hmac: HmacSha256, keyId: string, field: PseudonymField, value: string): string {
+  const domain = DOMAINS[field] ?? `strata/${field}\u0000`;
+  // The template turns a non-string into text exactly as the template that built the HMAC message always did.
+  return `ps1.${keyId}.${hmac.base64url(domain, `${pseudonymInput(field, value)}`).slice(0, 22)}`;
+}
+
+/** The pseudonym of `value` under `key` (prepares the key each call: a pseudonymiser prepares its keys once). */
 export function pseudonymWith(key: PrivacyKey, field: PseudonymField, value: string): string {
-  const digest = createHmac('sha256', key.secret).update(`strata/${field}\u0000${pseudonymInput(field, value)}`).digest('base64url');
-  return `ps1.${key.id}.${digest.slice(0, 22)}`;
+  return pseudonymUnder(createHmacSha256(key.secret), key.id, field, value);
 }
 
 export function createPseudonymiser(keys: PrivacyKeyring, options: PseudonymiserOptions = {}): Pseudonymiser {
   const cacheSize = options.cacheSize ?? 10_000;
   const knownIds = new Set([keys.current.id, ...keys.previous.map((key) => key.id)]);
-  const caches: Record<PseudonymField, Map<string, string>> = { sessionId: new Map(), ipAddress: new Map(), userAgent: new Map() };
+  const allKeys = [keys.current, ...keys.previous].map((key) => ({ id: key.id, hmac: createHmacSha256(key.secret) }));
+  const { id: currentId, hmac: current } = allKeys[0]!;
+  const caches: Record<PseudonymField, PseudonymCache> = {
+    sessionId: createPseudonymCache(cacheSize),
+    ipAddress: createPseudonymCache(cacheSize),
+    // User agents are long and few: a scan of the last 8 seen saves hashing the whole string per event.
+    userAgent: createPseudonymCache(cacheSize, 8),
+  };
   return {
-    keyId: keys.current.id,
+    keyId: currentId,
     pseudonymise(field, value) {
       const cache = caches[field];
       let pseudonym = cache.get(value);
       if (pseudonym === undefined) {
-        pseudonym = pseudonymWith(keys.current, field, value);
-        if (cacheSize > 0) {
-          // Oldest entry out (a Map keeps insertion order): O(1), bounded.
-          if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!);
-          cache.set(value, pseudonym);
-        }
+        pseudonym = pseudonymUnder(current, currentId, field, value);
+        cache.add(value, pseudonym);
       }
       return pseudonym;
     },
     candidates(field, value) {
-      return [keys.current, ...keys.previous].map((key) => pseudonymWith(key, field, value));
+      return allKeys.map((key) => pseudonymUnder(key.hmac, key.id, field, value));
     },
     isPseudonym(value) {
+      // A non-string (only from an unvalidated caller) goes to the regex, which reads it as text, as it always did.
+      if (typeof value === 'string' && (value.length !== PSEUDONYM_LENGTH || !value.startsWith(PSEUDONYM_PREFIX))) return false;
       const match = PSEUDONYM_FORMAT.exec(value);
       return match !== null && knownIds.has(match[1]!);
     },

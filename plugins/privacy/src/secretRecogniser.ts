@@ -1,4 +1,4 @@
-import { findWithRegex, type Finding, type MatchValidator, type Recogniser } from './recogniser.js';
+import { DIGITS, findWithRegex, type Finding, type MatchValidator, type Recogniser } from './recogniser.js';
 
 interface SecretPattern {
   /** What the pattern finds (documentation; the README's table lists the same). */
@@ -129,6 +129,7 @@ export function createSecretRecogniser(placeholder = '<SECRET>'): Recogniser {
     // one), `_` (GitHub, Stripe, npm), `:` or `=` (URLs, `password=`), or a literal prefix. Plain prose
     // has none of these, and a case-sensitive class test is cheap.
     trigger: /[\d_:=]|eyJ|SG\.|glpat-|-----BEGIN|A(?:KIA|SIA|BIA|CCA|Iza)|Basic/,
+    triggerHint: { chars: `${DIGITS}_:=`, literals: ['eyJ', 'SG.', 'glpat-', '-----BEGIN', 'AKIA', 'ASIA', 'ABIA', 'ACCA', 'AIza', 'Basic'] },
     find(text: string, found: Finding[]): void {
       let lowered: string | undefined;
       const lower = () => (lowered ??= text.toLowerCase());

@@ -1,5 +1,5 @@
 import { ssnValid } from './checksums.js';
-import { findWithRegex, type Finding, type Recogniser } from './recogniser.js';
+import { DIGITS, findWithRegex, type Finding, type Recogniser } from './recogniser.js';
 
 function validSsnText(text: string): boolean {
   const digits = text.replace(/\D/g, '');
@@ -18,6 +18,7 @@ export function createSsnRecogniser(placeholder = '<SSN>'): Recogniser {
     name: 'ssn',
     placeholder,
     trigger: /\d{3}[- ]?\d{2}[- ]?\d{4}/,
+    triggerHint: { chars: DIGITS },
     find(text: string, found: Finding[]): void {
       findWithRegex(formatted, text, 'ssn', placeholder, found, { validate: validSsnText });
       findWithRegex(afterKeyword, text, 'ssn', placeholder, found, { group: 1, validate: validSsnText });

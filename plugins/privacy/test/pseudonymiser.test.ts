@@ -1,5 +1,7 @@
+import { createHmac } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PSEUDONYM_FORMAT, createPseudonymiser, decodeKey, pseudonymWith, type PrivacyKeyring } from '../src/index.js';
+import { PSEUDONYM_FORMAT, createPseudonymiser, decodeKey, pseudonymInput, pseudonymWith, type PrivacyKey, type PrivacyKeyring, type PseudonymField } from '../src/index.js';
 
 const keyA = decodeKey('a1'.repeat(32), 'A');
 const keyB = decodeKey('b2'.repeat(32), 'B');
@@ -63,5 +65,47 @@ describe('pseudonymiser', () => {
     pseudonymiser.pseudonymise('userAgent', 'b');
     pseudonymiser.pseudonymise('userAgent', 'c');
     expect(pseudonymiser.pseudonymise('userAgent', 'a')).toBe(first);
+  });
+
+  it('keeps the pseudonyms already stored: known values give the same pseudonyms as when they were stored', () => {
+    // Computed with the first implementation (createHmac per value); stored data joins on these.
+    const longKey = decodeKey('b2'.repeat(80), 'long key');
+    expect(pseudonymWith(keyA, 'sessionId', 'sess-42')).toBe('ps1.5c2f59bb.1n1guWj0xLpsfatrKLVhkD');
+    expect(pseudonymWith(keyA, 'ipAddress', '::ffff:10.0.0.1')).toBe('ps1.5c2f59bb.7nFxiqwOtfF34_1icY5MnX');
+    expect(pseudonymWith(keyA, 'userAgent', ' Mozilla/5.0 (X11; Linux x86_64) ')).toBe('ps1.5c2f59bb.LU9VFNlXR4bQAuFIT9qXcQ');
+    expect(pseudonymWith(longKey, 'sessionId', 'sess-ünï-🚀')).toBe('ps1.bb891b88.IYDUsgzuL1lfPAsyzwA8fM');
+    expect(pseudonymWith(longKey, 'userAgent', '')).toBe('ps1.bb891b88.uouxJpURohDSGvMRiOGnx0');
+  });
+
+  it('is HMAC-SHA-256 of the domain and value, as computed with createHmac, with or without the cache', () => {
+    const reference = (key: PrivacyKey, field: PseudonymField, value: string) =>
+      `ps1.${key.id}.${createHmac('sha256', key.secret).update(`strata/${field}\u0000${pseudonymInput(field, value)}`).digest('base64url').slice(0, 22)}`;
+    const secrets = fc.oneof(fc.uint8Array({ minLength: 32, maxLength: 64 }), fc.uint8Array({ minLength: 65, maxLength: 200 }));
+    const fields = fc.constantFrom<PseudonymField>('sessionId', 'ipAddress', 'userAgent');
+    const values = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 80 }), fc.constantFrom('10.0.0.1', ' ::ffff:10.0.0.1 ', '2001:DB8::1', '[fe80::1]', '01.2.3.4', ''));
+    fc.assert(
+      fc.property(secrets, fc.array(fc.tuple(fields, values), { minLength: 1, maxLength: 20 }), (secret, inputs) => {
+        const key = decodeKey(Buffer.from(secret).toString('hex'), 'random key');
+        const cached = createPseudonymiser({ current: key, previous: [] }, { cacheSize: 4 });
+        const uncached = createPseudonymiser({ current: key, previous: [] }, { cacheSize: 0 });
+        for (const [field, value] of [...inputs, ...inputs]) {
+          const expected = reference(key, field, value);
+          expect(cached.pseudonymise(field, value)).toBe(expected);
+          expect(uncached.pseudonymise(field, value)).toBe(expected);
+          expect(pseudonymWith(key, field, value)).toBe(expected);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('tells pseudonyms from raw values of any length', () => {
+    const pseudonymiser = createPseudonymiser(ringA);
+    const pseudonym = pseudonymiser.pseudonymise('sessionId', 'sess-1');
+    expect(pseudonymiser.isPseudonym(pseudonym)).toBe(true);
+    expect(pseudonymiser.isPseudonym(`${pseudonym} `)).toBe(false);
+    expect(pseudonymiser.isPseudonym(pseudonym.slice(0, -1))).toBe(false);
+    expect(pseudonymiser.isPseudonym(`ps2${pseudonym.slice(3)}`)).toBe(false);
+    expect(pseudonymiser.isPseudonym('')).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { ConfigError } from '@strata/core';
 import { describe, expect, it } from 'vitest';
-import { BUILT_IN_PLACEHOLDERS, createScrubber, findNestedRepetition, scrubText } from '../src/index.js';
+import { BUILT_IN_PLACEHOLDERS, createBuiltInRecognisers, createScrubber, findNestedRepetition, scrubText, scrubberOf, type Recogniser, type TriggerHint } from '../src/index.js';
 
 describe('scrubText', () => {
   it.each([
@@ -176,5 +176,50 @@ describe('findNestedRepetition', () => {
 
   it.each(['(?:\\d{3}-){1,3}\\d{4}', '(?:[ .-]?\\d{3}){2}', '[(a+)+]', '\\(a+\\)+', '(ab)+c*', 'EMP-\\d{6}'])('accepts %s', (pattern) => {
     expect(findNestedRepetition(pattern)).toBeNull();
+  });
+});
+
+describe('trigger hints', () => {
+  /** Text made of what triggers look for and what surrounds it, so most strings are near a trigger. */
+  const triggerish = fc
+    .array(
+      fc.oneof(
+        fc.constantFrom('0', '1', '9', '12', '415', '4111', '_', ':', '::', '=', '@', '.', '-', ' ', '(', ')', '+', 'a', 'Z', 'DE', 'GB', 'x', 'f', '\n'),
+        fc.constantFrom('eyJ', 'ey', 'SG.', 'SG', 'glpat-', 'glpat', '-----BEGIN', '----BEGIN', 'AKIA', 'ASIA', 'ABIA', 'ACCA', 'AIza', 'AKI', 'Basic', 'basic', 'Bearer'),
+        fc.string({ unit: 'binary', maxLength: 3 }),
+      ),
+      { maxLength: 16 },
+    )
+    .map((parts) => parts.join(''));
+  const holdsHint = (hint: TriggerHint, text: string) => [...hint.chars].some((char) => text.includes(char)) || (hint.literals ?? []).some((literal) => text.includes(literal));
+  const withoutHints = (recognisers: Recogniser[]) => recognisers.map(({ triggerHint: _hint, ...rest }) => rest as Recogniser);
+
+  for (const recogniser of createBuiltInRecognisers()) {
+    it(`${recogniser.name}: every text its trigger matches holds its hint`, () => {
+      expect(recogniser.triggerHint).toBeDefined();
+      fc.assert(
+        fc.property(triggerish, (text) => {
+          if (recogniser.trigger.test(text)) expect(holdsHint(recogniser.triggerHint!, text)).toBe(true);
+        }),
+        { numRuns: 5_000 },
+      );
+    });
+  }
+
+  it('scrub with hints gives what scrub with the union of the triggers gives', () => {
+    const hinted = scrubberOf(createBuiltInRecognisers());
+    const unhinted = scrubberOf(withoutHints(createBuiltInRecognisers()));
+    fc.assert(
+      fc.property(fc.oneof(triggerish, fc.string({ unit: 'grapheme', maxLength: 80 })), (text) => {
+        expect(hinted.scrub(text)).toBe(unhinted.scrub(text));
+        expect(hinted.find(text)).toEqual(unhinted.find(text));
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it('a custom recogniser, which has no hint, runs on text without any built-in hint', () => {
+    const scrubber = createScrubber({ recognisers: [{ name: 'employee-id', pattern: 'EMP-[A-Z]{3}' }] });
+    expect(scrubber.scrub('badge EMP-ABC here')).toBe('badge <EMPLOYEE_ID> here');
   });
 });
