@@ -49,7 +49,7 @@ export default defineConfig({
 
   // How accepted events reach the hot tier.
   // pipeline: {
-  //   maxBatchSize: 2000,    // events per transaction
+  //   maxBatchSize: 1500,    // events per transaction
   //   maxBatchDelayMs: 50,   // longest an event waits before its batch is written
   //   maxQueue: 100000,      // events waiting for the hot tier; record() drops (and counts) beyond it
   // },

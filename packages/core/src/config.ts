@@ -43,7 +43,7 @@ export interface SinkDeliveryOptions {
 }
 
 export interface PipelineOptions {
-  /** Events written to the hot tier per transaction. Default 2,000. */
+  /** Events written to the hot tier per transaction. Default 1,500. */
   maxBatchSize?: number;
   /** Longest an accepted event waits before its batch is written. Default 50 ms. */
   maxBatchDelayMs?: number;
@@ -271,7 +271,7 @@ export async function resolveConfig(config: unknown, options: ResolveConfigOptio
     dataDir,
     plugins,
     pipeline: {
-      maxBatchSize: pipeline.maxBatchSize ?? 2_000,
+      maxBatchSize: pipeline.maxBatchSize ?? 1_500,
       maxBatchDelayMs: pipeline.maxBatchDelayMs ?? 50,
       maxQueue: pipeline.maxQueue ?? 100_000,
       sinkDefaults: {

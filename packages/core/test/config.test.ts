@@ -52,7 +52,7 @@ describe('resolveConfig', () => {
     expect(resolved.dataDir).toBe('/srv/app/analytics');
     expect(resolved.source).toBeNull();
     expect(resolved.pipeline).toEqual({
-      maxBatchSize: 2_000,
+      maxBatchSize: 1_500,
       maxBatchDelayMs: 50,
       maxQueue: 100_000,
       sinkDefaults: { maxBacklog: 10_000, maxAttempts: 8, timeoutMs: 10_000, initialBackoffMs: 200, maxBackoffMs: 30_000 },
