@@ -1,8 +1,10 @@
 // Host responsiveness: an HTTP server in the same process as Strata while record() runs at a
 // steady 20,000 events/s. Measures the server's event-loop delay and its request latency (from a
 // load generator in a second process, over loopback), against the same server without Strata.
+// Strata runs as the embedded default: hot tier and privacy processor.
 // Usage: node bench/responsiveness.mjs [--seconds 10] [--rate 20000]
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +17,9 @@ const rate = arg('rate', 20_000);
 const { createStrata } = await workspace('@strata/core');
 const { generateWorkload } = await workspace('@strata/testing');
 const { hotSqlitePlugin } = await workspace('@strata/hot-sqlite');
+const { privacyPlugin } = await workspace('@strata/privacy');
+// The privacy key comes from the environment here, so no key file is written into a real home.
+process.env.STRATA_PRIVACY_KEY ??= randomBytes(32).toString('hex');
 const templates = [...generateWorkload({ events: 20_000, seed: 5, start: Date.now() - 86_400_000, days: 1 })];
 
 // A handler with a little real work, like an assistant endpoint that formats a response.
@@ -27,7 +32,7 @@ function handler(_request, response) {
 async function measure(withStrata) {
   const work = mkdtempSync(join(tmpdir(), 'strata-bench-resp-'));
   const strata = withStrata
-    ? await createStrata({ config: { dataDir: join(work, 'analytics') }, cwd: work, catalog: { 'hot-sqlite': () => hotSqlitePlugin }, logLevel: 'error' })
+    ? await createStrata({ config: { dataDir: join(work, 'analytics') }, cwd: work, catalog: { 'hot-sqlite': () => hotSqlitePlugin, privacy: () => privacyPlugin }, logLevel: 'error' })
     : undefined;
   const server = http.createServer(handler);
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
