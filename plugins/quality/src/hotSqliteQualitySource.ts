@@ -127,12 +127,7 @@ export class HotSqliteQualitySource implements QualitySource {
   }
 
   async duplicateQueriesInTurn(range: ClosedRange): Promise<DuplicateCount> {
-    if (this.hasIndexOn('session_id')) {
-      const copies = `FROM user_interactions a WHERE a.timestamp >= ? AND a.timestamp < ?
-        AND EXISTS (SELECT 1 FROM user_interactions b WHERE b.session_id = a.session_id AND b.conversation_turn = a.conversation_turn
-                    AND b.query_hash = a.query_hash AND b.id < a.id)`;
-      return this.countWithExamples('dup-query', copies, 'a.event_id', range, true);
-    }
+    // Since the hot tier's schema 4 the time index carries session_id (and nothing indexes session_id alone).
     if (this.hasIndexOn('timestamp', 'session_id')) return this.duplicateQueriesInSessionSpan(range);
     const groups = `FROM (SELECT MAX(event_id) AS event_id, COUNT(*) - 1 AS extra FROM user_interactions WHERE ${IN_RANGE}
       GROUP BY session_id, conversation_turn, query_hash HAVING COUNT(*) > 1)`;
