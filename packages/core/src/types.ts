@@ -174,7 +174,11 @@ export interface ProcessorResult {
   rejected?: Array<{ event: Interaction; reason: string }>;
 }
 
-/** Transforms batches between validation and storage (scrubbing, pseudonymisation, enrichment). */
+/**
+ * Transforms batches between validation and storage (scrubbing, pseudonymisation, enrichment).
+ * A written batch reaches `process` in consecutive slices of at most 256 events, with the host's
+ * event loop running between slices, so a processor must not rely on seeing a whole batch at once.
+ */
 export interface Processor {
   readonly name: string;
   process(batch: Interaction[]): ProcessorResult | Promise<ProcessorResult>;

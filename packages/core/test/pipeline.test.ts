@@ -347,6 +347,30 @@ describe('processors', () => {
     expect(outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value.status : 'rejected'))).toEqual(['stored', 'duplicate', 'rejected']);
   });
 
+  it('gives a processor a long batch in slices of at most 256 events, letting the event loop run between them', async () => {
+    const slices: number[] = [];
+    let loopTurns = 0;
+    const turnsSeen: number[] = [];
+    const refuseSeventh = processor('slicer', (batch) => {
+      slices.push(batch.length);
+      turnsSeen.push(loopTurns);
+      setImmediate(() => (loopTurns += 1));
+      return {
+        events: batch.filter((event) => event.eventId !== 'e-700'),
+        rejected: batch.filter((event) => event.eventId === 'e-700').map((event) => ({ event, reason: 'seventh hundred' })),
+      };
+    });
+    const { strata, tier } = await openStrata({ extras: { processors: [refuseSeventh] }, pipeline: { maxBatchSize: 1_000 } });
+    for (const event of interactions(1_000)) strata.record(event);
+    await strata.flush();
+    expect(slices).toEqual([256, 256, 256, 232]);
+    // Each slice after the first ran only once the loop had turned since the one before it.
+    expect(turnsSeen).toEqual([0, 1, 2, 3]);
+    expect(tier.rows.size).toBe(999);
+    expect(tier.rows.has('e-700')).toBe(false);
+    expect(strata.metrics().rejected).toBe(1);
+  });
+
   it('dead-letters the batch when a processor throws, and rejects recordStrict with the reason', async () => {
     const broken = processor('enricher', () => {
       throw new Error('lookup table missing');

@@ -16,9 +16,11 @@ const SCALAR_FIELDS = 16;
 
 export type InteractionWire = unknown[];
 
-export function encodeInteractions(events: readonly Interaction[]): InteractionWire {
+/** Encodes `events[start..end)`, so a batch can travel in slices without copying it first. */
+export function encodeInteractions(events: readonly Interaction[], start = 0, end = events.length): InteractionWire {
   const values: unknown[] = [];
-  for (const event of events) {
+  for (let index = start; index < end; index += 1) {
+    const event = events[index]!;
     values.push(
       event.eventId,
       event.sessionId,
@@ -43,8 +45,8 @@ export function encodeInteractions(events: readonly Interaction[]): InteractionW
   return values;
 }
 
-export function decodeInteractions(values: InteractionWire): Interaction[] {
-  const events: Interaction[] = [];
+/** Decodes a wire array, appending to `events` (so the slices of one batch join without a copy). */
+export function decodeInteractions(values: InteractionWire, events: Interaction[] = []): Interaction[] {
   let at = 0;
   while (at < values.length) {
     const items = values[at + SCALAR_FIELDS] as number;

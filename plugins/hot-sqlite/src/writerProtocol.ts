@@ -10,8 +10,15 @@ export interface WriterSettings {
   conversionDepth: number;
 }
 
+/**
+ * A batch travels as `parts` messages with the same id: `append` for all but the last slice, then
+ * `write` with the last, which commits the whole batch in one transaction. The thread refuses a
+ * `write` whose earlier parts it did not receive (a thread restarted in between), so a batch is
+ * never committed in part.
+ */
 export type WriterRequestBody =
-  | { kind: 'write'; events: InteractionWire; createdAt: number }
+  | { kind: 'append'; events: InteractionWire }
+  | { kind: 'write'; events: InteractionWire; parts: number; createdAt: number }
   | { kind: 'metrics'; metrics: readonly Metric[]; createdAt: number }
   | { kind: 'close' };
 

@@ -1,6 +1,7 @@
 // The writer thread: owns the database's write connection and runs each batch (raw rows and
 // rollups, one transaction) off the host's event loop. Built as its own entry (dist/writerWorker.js).
 import { parentPort, workerData } from 'node:worker_threads';
+import type { Interaction } from '@strata/core';
 import Database from 'better-sqlite3';
 import { prepareBatchWriter, prepareMetricWriter } from './batchWriter.js';
 import { decodeInteractions } from './interactionWire.js';
@@ -20,7 +21,27 @@ db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
 const writeBatch = prepareBatchWriter(db, { conversionDepth: settings.conversionDepth });
 const writeMetrics = prepareMetricWriter(db);
 
+/** The slices of each batch received so far, by request id (see WriterRequestBody). */
+const assembling = new Map<number, { events: Interaction[]; parts: number }>();
+
+/** Joins a batch's slices; a batch missing a slice is refused whole, never committed in part. */
+function assembled(request: Extract<WriterRequest, { kind: 'write' }>): Interaction[] {
+  const earlier = assembling.get(request.id) ?? { events: [], parts: 0 };
+  assembling.delete(request.id);
+  if (earlier.parts !== request.parts - 1) {
+    throw new Error(`writer thread received ${earlier.parts + 1} of the ${request.parts} parts of batch ${request.id}; the batch was not written`);
+  }
+  return decodeInteractions(request.events, earlier.events);
+}
+
 port.on('message', (request: WriterRequest) => {
+  if (request.kind === 'append') {
+    const batch = assembling.get(request.id) ?? { events: [], parts: 0 };
+    assembling.set(request.id, batch);
+    decodeInteractions(request.events, batch.events);
+    batch.parts += 1;
+    return;
+  }
   let response: WriterResponse;
   try {
     if (request.kind === 'close') {
@@ -31,7 +52,7 @@ port.on('message', (request: WriterRequest) => {
     }
     response =
       request.kind === 'write'
-        ? { id: request.id, ok: true, duplicateIds: writeBatch(decodeInteractions(request.events), request.createdAt).duplicateIds, stored: 0 }
+        ? { id: request.id, ok: true, duplicateIds: writeBatch(assembled(request), request.createdAt).duplicateIds, stored: 0 }
         : { id: request.id, ok: true, duplicateIds: [], stored: writeMetrics(request.metrics, request.createdAt) };
   } catch (error) {
     const err = error as { message?: string; code?: string };

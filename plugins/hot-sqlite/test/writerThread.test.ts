@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { sampleInteractions } from '@strata/testing';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HotSqliteTier } from '../src/index.js';
+import { encodeInteractions } from '../src/interactionWire.js';
+import type { WriterRequest, WriterResponse, WriterSettings } from '../src/writerProtocol.js';
+
+let directory: string;
+let worker: Worker | undefined;
+beforeEach(() => {
+  directory = mkdtempSync(join(tmpdir(), 'hot-sqlite-writer-'));
+});
+afterEach(async () => {
+  await worker?.terminate();
+  worker = undefined;
+  rmSync(directory, { recursive: true, force: true });
+});
+
+/** The built writer thread, driven through its message protocol directly. */
+async function startWriter(): Promise<{ file: string; send(request: WriterRequest): void; answers: WriterResponse[]; answered(count: number): Promise<void> }> {
+  const file = join(directory, 'hot.db');
+  await HotSqliteTier.open({ file }).close();
+  const settings: WriterSettings = { file, synchronous: 'NORMAL', busyTimeoutMs: 1_000, cacheSizeMb: 8, conversionDepth: 5 };
+  worker = new Worker(new URL('../dist/writerWorker.js', import.meta.url), { workerData: settings });
+  const answers: WriterResponse[] = [];
+  let waiting: (() => void) | undefined;
+  worker.on('message', (answer: WriterResponse) => {
+    answers.push(answer);
+    waiting?.();
+  });
+  const started = worker;
+  return {
+    file,
+    send: (request) => started.postMessage(request),
+    answers,
+    answered: async (count) => {
+      while (answers.length < count) await new Promise<void>((resolve) => (waiting = resolve));
+    },
+  };
+}
+
+function storedIds(file: string): string[] {
+  const db = new Database(file, { readonly: true });
+  const ids = db.prepare('SELECT event_id AS id FROM user_interactions ORDER BY event_id').all().map((row) => (row as { id: string }).id);
+  db.close();
+  return ids;
+}
+
+describe('the writer thread', () => {
+  it('commits a batch only once all its slices arrived, keeping interleaved batches apart', async () => {
+    const writer = await startWriter();
+    const first = sampleInteractions(30, 1).map((event, index) => ({ ...event, eventId: `a-${index}` }));
+    const second = sampleInteractions(30, 2).map((event, index) => ({ ...event, eventId: `b-${index}` }));
+    writer.send({ id: 1, kind: 'append', events: encodeInteractions(first, 0, 10) });
+    writer.send({ id: 2, kind: 'append', events: encodeInteractions(second, 0, 20) });
+    writer.send({ id: 1, kind: 'append', events: encodeInteractions(first, 10, 20) });
+    writer.send({ id: 2, kind: 'write', events: encodeInteractions(second, 20), parts: 2, createdAt: Date.now() });
+    writer.send({ id: 1, kind: 'write', events: encodeInteractions(first, 20), parts: 3, createdAt: Date.now() });
+    await writer.answered(2);
+    expect(writer.answers.map((answer) => [answer.id, answer.ok])).toEqual([
+      [2, true],
+      [1, true],
+    ]);
+    expect(storedIds(writer.file)).toEqual([...first, ...second].map((event) => event.eventId).sort());
+  });
+
+  it('refuses a batch whose earlier slices it never received, and stores none of it', async () => {
+    const writer = await startWriter();
+    writer.send({ id: 7, kind: 'write', events: encodeInteractions(sampleInteractions(10, 3)), parts: 2, createdAt: Date.now() });
+    await writer.answered(1);
+    const [answer] = writer.answers;
+    expect(answer?.ok).toBe(false);
+    expect(answer?.ok === false && answer.error.message).toBe('writer thread received 1 of the 2 parts of batch 7; the batch was not written');
+    expect(storedIds(writer.file)).toEqual([]);
+  });
+});
