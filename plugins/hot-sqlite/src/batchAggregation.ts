@@ -297,8 +297,8 @@ export function startsBefore(t1: number, r1: string, y1: string, t2: number, r2:
 }
 
 /** Aggregates the events a batch stores (session starts are merged later, against the stored sessions). */
-export function aggregateBatch(fresh: readonly FreshEvent[], createdAt: number): BatchDeltas {
-  const deltas = emptyDeltas();
+/** Aggregates a batch's fresh events, into `deltas` when given (a group of batches committed together). */
+export function aggregateBatch(fresh: readonly FreshEvent[], createdAt: number, deltas: BatchDeltas = emptyDeltas()): BatchDeltas {
   const minuteHorizon = createdAt - MINUTE_ROLLUP_HORIZON_MS;
   for (const { event, queryHash, normalizedQuery } of fresh) {
     const { timestamp, userRole: role, queryType: type } = event;

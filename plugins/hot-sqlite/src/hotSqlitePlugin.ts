@@ -1,7 +1,7 @@
 import { isAbsolute, join } from 'node:path';
 import { definePlugin } from '@strata/core';
 import { z } from 'zod';
-import { HotSqliteTier } from './hotSqliteTier.js';
+import { DEFAULT_GROUP_COMMIT_EVENTS, HotSqliteTier } from './hotSqliteTier.js';
 
 /** Options of the hot-sqlite plugin (see the README for what each durability mode promises). */
 export const HotSqliteOptionsSchema = z
@@ -18,6 +18,8 @@ export const HotSqliteOptionsSchema = z
     conversionDepth: z.number().int().min(1).max(1_000).default(3),
     /** `thread`: batches are written on a worker thread, so the host's event loop never waits for SQLite. `inline`: on the caller's thread. */
     writer: z.enum(['thread', 'inline']).default('thread'),
+    /** Writer thread: batches queued behind each other are committed together, up to this many events per transaction. */
+    groupCommitEvents: z.number().int().min(1).max(1_000_000).default(DEFAULT_GROUP_COMMIT_EVENTS),
   })
   .strict();
 
@@ -36,6 +38,7 @@ export const hotSqlitePlugin = definePlugin({
       cacheSizeMb: options.cacheSizeMb,
       conversionDepth: options.conversionDepth,
       writer: options.writer,
+      groupCommitEvents: options.groupCommitEvents,
       now: () => context.clock.now(),
     });
     context.logger.debug({ file }, 'hot tier open');

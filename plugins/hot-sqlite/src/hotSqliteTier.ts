@@ -54,8 +54,15 @@ export interface HotSqliteTierOptions {
    * thread (simplest, for scripts and tests). Default `inline` here; the plugin defaults to `thread`.
    */
   writer?: 'thread' | 'inline';
+  /**
+   * Writer thread only: batches that queue up while it writes are committed together, up to this
+   * many events per transaction (rollup rows are then written once per group). Default 10,000.
+   */
+  groupCommitEvents?: number;
   now?: () => number;
 }
+
+export const DEFAULT_GROUP_COMMIT_EVENTS = 10_000;
 
 const NAME = 'hot-sqlite';
 const MAX_PAGE = 10_000;
@@ -114,6 +121,7 @@ export class HotSqliteTier implements StorageTier {
         busyTimeoutMs: options.busyTimeoutMs ?? 5_000,
         cacheSizeMb: options.cacheSizeMb ?? 32,
         conversionDepth,
+        groupCommitEvents: options.groupCommitEvents ?? DEFAULT_GROUP_COMMIT_EVENTS,
       });
     } else {
       this.writeBatch = prepareBatchWriter(this.db, { conversionDepth });

@@ -108,7 +108,7 @@ export {
   sqlBound,
   type BucketSpan,
 } from './timeBuckets.js';
-export { HotSqliteTier, type HotSqliteTierOptions, type SynchronousMode } from './hotSqliteTier.js';
+export { DEFAULT_GROUP_COMMIT_EVENTS, HotSqliteTier, type HotSqliteTierOptions, type SynchronousMode } from './hotSqliteTier.js';
 export { HotSqliteOptionsSchema, hotSqlitePlugin, type HotSqliteOptions } from './hotSqlitePlugin.js';
 export { DEFAULT_RETENTION_POLICIES, HOT_SQLITE_MIGRATIONS, performanceScoreSql } from './migrations.js';
 export { backupSqliteFile } from './sqliteBackup.js';

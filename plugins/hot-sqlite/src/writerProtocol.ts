@@ -8,6 +8,8 @@ export interface WriterSettings {
   busyTimeoutMs: number;
   cacheSizeMb: number;
   conversionDepth: number;
+  /** The most events the thread commits in one transaction when batches queue up behind each other. */
+  groupCommitEvents: number;
 }
 
 /**

@@ -3,7 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Interaction } from '@strata/core';
 import Database from 'better-sqlite3';
-import { prepareBatchWriter, prepareMetricWriter } from './batchWriter.js';
+import { prepareGroupWriter, prepareMetricWriter } from './batchWriter.js';
 import { decodeInteractions } from './interactionWire.js';
 import { WAL_AUTOCHECKPOINT_PAGES } from './walSettings.js';
 import type { WriterRequest, WriterResponse, WriterSettings } from './writerProtocol.js';
@@ -18,7 +18,9 @@ db.pragma('temp_store = MEMORY');
 // Checkpoint the WAL every ~40 MB instead of SQLite's 4 MB: a tenth of the checkpoints (each an fsync)
 // during bulk ingest; durability is unchanged (the WAL is still synced at each checkpoint).
 db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
-const writeBatch = prepareBatchWriter(db, { conversionDepth: settings.conversionDepth });
+const group = prepareGroupWriter(db, { conversionDepth: settings.conversionDepth });
+/** A group commits once it holds this many events, or as soon as no batch is waiting behind it. */
+const GROUP_COMMIT_EVENTS = settings.groupCommitEvents;
 const writeMetrics = prepareMetricWriter(db);
 
 /** The slices of each batch received so far, by request id (see WriterRequestBody). */
@@ -34,6 +36,52 @@ function assembled(request: Extract<WriterRequest, { kind: 'write' }>): Interact
   return decodeInteractions(request.events, earlier.events);
 }
 
+/** Batches stored in the open group, answered once it commits. */
+let waiting: Array<{ id: number; duplicateIds: string[] }> = [];
+let commitScheduled = false;
+
+function failure(id: number, error: unknown): WriterResponse {
+  const err = error as { message?: string; code?: string };
+  return { id, ok: false, error: { message: err.message ?? String(error), ...(err.code ? { code: err.code } : {}) } };
+}
+
+/** Commits the open group and answers its batches: all stored, or all failed (nothing of them kept). */
+function commitGroup(): void {
+  commitScheduled = false;
+  const answered = waiting;
+  waiting = [];
+  if (answered.length === 0) return;
+  try {
+    group.commit();
+  } catch (error) {
+    for (const { id } of answered) port.postMessage(failure(id, error));
+    return;
+  }
+  for (const { id, duplicateIds } of answered) port.postMessage({ id, ok: true, duplicateIds, stored: 0 } satisfies WriterResponse);
+}
+
+function write(request: Extract<WriterRequest, { kind: 'write' }>): void {
+  try {
+    waiting.push({ id: request.id, duplicateIds: group.add(assembled(request), request.createdAt).duplicateIds });
+  } catch (error) {
+    port.postMessage(failure(request.id, error));
+    // SQLite ended the transaction (disk full, I/O error): the group's earlier batches went with it.
+    if (!group.open && waiting.length > 0) {
+      const lost = waiting;
+      waiting = [];
+      for (const { id } of lost) port.postMessage(failure(id, error));
+    }
+    return;
+  }
+  // Batches already queued behind this one are handled before the immediate runs, so they join
+  // the group; an idle writer commits at once.
+  if (group.events >= GROUP_COMMIT_EVENTS) commitGroup();
+  else if (!commitScheduled) {
+    commitScheduled = true;
+    setImmediate(commitGroup);
+  }
+}
+
 port.on('message', (request: WriterRequest) => {
   if (request.kind === 'append') {
     const batch = assembling.get(request.id) ?? { events: [], parts: 0 };
@@ -42,6 +90,12 @@ port.on('message', (request: WriterRequest) => {
     batch.parts += 1;
     return;
   }
+  if (request.kind === 'write') {
+    write(request);
+    return;
+  }
+  // Metrics and close come after the batches posted before them.
+  commitGroup();
   let response: WriterResponse;
   try {
     if (request.kind === 'close') {
@@ -50,13 +104,9 @@ port.on('message', (request: WriterRequest) => {
       port.close();
       return;
     }
-    response =
-      request.kind === 'write'
-        ? { id: request.id, ok: true, duplicateIds: writeBatch(assembled(request), request.createdAt).duplicateIds, stored: 0 }
-        : { id: request.id, ok: true, duplicateIds: [], stored: writeMetrics(request.metrics, request.createdAt) };
+    response = { id: request.id, ok: true, duplicateIds: [], stored: writeMetrics(request.metrics, request.createdAt) };
   } catch (error) {
-    const err = error as { message?: string; code?: string };
-    response = { id: request.id, ok: false, error: { message: err.message ?? String(error), ...(err.code ? { code: err.code } : {}) } };
+    response = failure(request.id, error);
   }
   port.postMessage(response);
 });

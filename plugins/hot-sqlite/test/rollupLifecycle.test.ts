@@ -195,4 +195,22 @@ describe('batches aggregated on the host thread', () => {
     await reopened.close();
     await inline.close();
   });
+
+  it('give the same rollups and answers when the thread commits batches queued behind each other together', async () => {
+    const now = () => Date.UTC(2025, 11, 20);
+    const events = sampleInteractions(1_500, 37);
+    const inline = HotSqliteTier.open({ file: join(directory, 'inline.db'), now });
+    // A group limit below the total, so the batches commit as more than one group.
+    const thread = HotSqliteTier.open({ file: join(directory, 'grouped.db'), now, writer: 'thread', groupCommitEvents: 700 });
+    const batches = [events.slice(0, 400), events.slice(300, 700), events.slice(0, 100), events.slice(700, 1_100), [...events.slice(1_100, 1_500), events[5]!]];
+    const expected = [];
+    for (const batch of batches) expected.push(await inline.writeInteractions(batch));
+    // All posted before any is answered: the thread finds them queued and groups them.
+    expect(await Promise.all(batches.map((batch) => thread.writeInteractions(batch)))).toEqual(expected);
+    await thread.close();
+    const reopened = HotSqliteTier.open({ file: join(directory, 'grouped.db'), now });
+    expect(storedRollups(reopened.database)).toEqual(storedRollups(inline.database));
+    await reopened.close();
+    await inline.close();
+  });
 });

@@ -24,7 +24,7 @@ afterEach(async () => {
 async function startWriter(): Promise<{ file: string; send(request: WriterRequest): void; answers: WriterResponse[]; answered(count: number): Promise<void> }> {
   const file = join(directory, 'hot.db');
   await HotSqliteTier.open({ file }).close();
-  const settings: WriterSettings = { file, synchronous: 'NORMAL', busyTimeoutMs: 1_000, cacheSizeMb: 8, conversionDepth: 5 };
+  const settings: WriterSettings = { file, synchronous: 'NORMAL', busyTimeoutMs: 1_000, cacheSizeMb: 8, conversionDepth: 5, groupCommitEvents: 10_000 };
   worker = new Worker(new URL('../dist/writerWorker.js', import.meta.url), { workerData: settings });
   const answers: WriterResponse[] = [];
   let waiting: (() => void) | undefined;
@@ -66,6 +66,30 @@ describe('the writer thread', () => {
       [1, true],
     ]);
     expect(storedIds(writer.file)).toEqual([...first, ...second].map((event) => event.eventId).sort());
+  });
+
+  it('commits batches queued behind each other together, and a batch that fails fails alone', async () => {
+    const writer = await startWriter();
+    const batch = (prefix: string, seed: number) => sampleInteractions(20, seed).map((event, index) => ({ ...event, eventId: `${prefix}-${index}` }));
+    const [first, broken, third] = [batch('a', 1), batch('b', 2), batch('c', 3)];
+    // A row the table refuses (event_id is NOT NULL), in the middle of the second batch.
+    broken[10] = { ...broken[10]!, eventId: null as unknown as string };
+    writer.send({ id: 1, kind: 'write', events: encodeInteractions(first), parts: 1, createdAt: Date.now() });
+    writer.send({ id: 2, kind: 'write', events: encodeInteractions(broken), parts: 1, createdAt: Date.now() });
+    writer.send({ id: 3, kind: 'write', events: encodeInteractions(third), parts: 1, createdAt: Date.now() });
+    await writer.answered(3);
+    // The failure is answered at once; the group's batches once it commits.
+    expect(writer.answers.map((answer) => [answer.id, answer.ok])).toEqual([
+      [2, false],
+      [1, true],
+      [3, true],
+    ]);
+    expect(writer.answers[0]?.ok === false && writer.answers[0].error.message).toMatch(/NOT NULL constraint failed: user_interactions.event_id/);
+    expect(storedIds(writer.file)).toEqual([...first, ...third].map((event) => event.eventId).sort());
+    const db = new Database(writer.file, { readonly: true });
+    const { total } = db.prepare('SELECT SUM(interactions) AS total FROM rollup_hour').get() as { total: number };
+    db.close();
+    expect(total).toBe(40);
   });
 
   it('refuses a batch whose earlier slices it never received, and stores none of it', async () => {
