@@ -47,6 +47,12 @@ export interface PipelineOptions {
   maxBatchSize?: number;
   /** Longest an accepted event waits before its batch is written. Default 50 ms. */
   maxBatchDelayMs?: number;
+  /**
+   * Batches handed to the hot tier before the oldest is answered. A hot tier that commits queued
+   * batches together (hot-sqlite's writer thread) writes fewer rollup rows per event the more it
+   * is given; each batch in flight holds its events in memory until it is answered. Default 6.
+   */
+  maxBatchesInFlight?: number;
   /** Most events waiting for the hot tier; `record` drops (and counts) beyond it, `recordStrict` rejects. Default 100,000. */
   maxQueue?: number;
   /** Delivery settings for every sink, overridable per sink name in `sinks`. */
@@ -112,6 +118,7 @@ export interface ResolvedSinkDelivery {
 export interface ResolvedPipeline {
   maxBatchSize: number;
   maxBatchDelayMs: number;
+  maxBatchesInFlight: number;
   maxQueue: number;
   sinkDefaults: ResolvedSinkDelivery;
   sinks: Record<string, Partial<ResolvedSinkDelivery>>;
@@ -168,6 +175,7 @@ export const StrataConfigSchema = z
       .object({
         maxBatchSize: positiveInt.max(100_000).optional(),
         maxBatchDelayMs: z.number().int().min(0).max(60_000).optional(),
+        maxBatchesInFlight: positiveInt.max(64).optional(),
         maxQueue: positiveInt.optional(),
         sinkDefaults: sinkDeliverySchema.optional(),
         sinks: z.record(z.string(), sinkDeliverySchema).optional(),
@@ -273,6 +281,7 @@ export async function resolveConfig(config: unknown, options: ResolveConfigOptio
     pipeline: {
       maxBatchSize: pipeline.maxBatchSize ?? 1_500,
       maxBatchDelayMs: pipeline.maxBatchDelayMs ?? 50,
+      maxBatchesInFlight: pipeline.maxBatchesInFlight ?? 6,
       maxQueue: pipeline.maxQueue ?? 100_000,
       sinkDefaults: {
         maxBacklog: sinkDefaults.maxBacklog ?? 10_000,

@@ -74,10 +74,10 @@ export interface PipelineCounters {
 }
 
 const MAX_WRITE_ATTEMPTS = 5;
-/** Batches handed to the hot tier before the first of them is answered. */
-const MAX_BATCHES_IN_FLIGHT = 2;
 /** Events a processor is given at once; the host's event loop runs between slices. */
 const PROCESSOR_SLICE_EVENTS = 256;
+/** A processor's slices run back to back until this long has passed, then the loop gets a turn. */
+const YIELD_AFTER_MS = 1;
 
 /** A macrotask boundary: timers, I/O and requests queued meanwhile run before the caller goes on. */
 function yieldToHost(): Promise<void> {
@@ -100,6 +100,8 @@ export class IngestPipeline {
   /** flushQueue() calls in progress; while any runs, partial batches are written. */
   private forcing = 0;
   private roomWaiters: Array<{ below: number; resolve: () => void }> = [];
+  /** Wakes the drain loop while it waits, when a write finishes or the queue can fill a batch. */
+  private wakeDrain: (() => void) | undefined;
   private readonly channels: SinkChannel[];
   private closed = false;
   private readonly stopRetries = new AbortController();
@@ -248,6 +250,7 @@ export class IngestPipeline {
       this.armTimer();
       return;
     }
+    this.wakeDrain?.();
     this.draining ??= this.drainLoop().finally(() => {
       this.draining = undefined;
       if (this.readyToWrite()) this.kick();
@@ -291,17 +294,24 @@ export class IngestPipeline {
    * between batches. A tier that writes inline simply runs them one after the other.
    */
   private async drainLoop(): Promise<void> {
-    const inFlight: Array<Promise<void>> = [];
+    const inFlight = new Set<Promise<void>>();
     for (;;) {
-      if (inFlight.length < MAX_BATCHES_IN_FLIGHT && this.readyToWrite()) {
+      if (inFlight.size < this.options.maxBatchesInFlight && this.readyToWrite()) {
         const batch = this.take(this.options.maxBatchSize);
         if (batch.length < this.options.maxBatchSize) this.partialDue = false;
-        inFlight.push(this.writeBatch(batch).finally(() => this.releaseRoom()));
+        const write: Promise<void> = this.writeBatch(batch).finally(() => {
+          inFlight.delete(write);
+          this.releaseRoom();
+          this.wakeDrain?.();
+        });
+        inFlight.add(write);
         continue;
       }
-      const oldest = inFlight.shift();
-      if (!oldest) return;
-      await oldest;
+      if (inFlight.size === 0) return;
+      // Until a write finishes or the queue fills another batch: a free slot is used at once, so
+      // a writer that commits several queued batches together (hot-sqlite's thread) has them.
+      await new Promise<void>((resolve) => (this.wakeDrain = resolve));
+      this.wakeDrain = undefined;
       // Yield between batches so the host's own work (requests, timers) interleaves with a long ingest.
       await yieldToHost();
     }
@@ -312,6 +322,8 @@ export class IngestPipeline {
     const batch = this.queue.slice(this.head, end);
     for (const entry of batch) if (entry.waiter) this.waitersQueued -= 1;
     this.head = end;
+    // Room is about what waits in the queue: a streaming ingest reads on while batches are written.
+    this.releaseRoom();
     if (this.head === this.queue.length) {
       this.queue = [];
       this.head = 0;
@@ -402,8 +414,12 @@ export class IngestPipeline {
   private async runProcessor(processor: Processor, entries: QueueEntry[]): Promise<QueueEntry[]> {
     if (entries.length <= PROCESSOR_SLICE_EVENTS) return this.runProcessorSlice(processor, entries);
     const kept: QueueEntry[] = [];
+    let ranSince = performance.now();
     for (let start = 0; start < entries.length; start += PROCESSOR_SLICE_EVENTS) {
-      if (start > 0) await yieldToHost();
+      if (start > 0 && performance.now() - ranSince >= YIELD_AFTER_MS) {
+        await yieldToHost();
+        ranSince = performance.now();
+      }
       for (const entry of await this.runProcessorSlice(processor, entries.slice(start, start + PROCESSOR_SLICE_EVENTS))) kept.push(entry);
     }
     return kept;

@@ -175,6 +175,36 @@ describe('batching', () => {
     expect(tier.writes.map((batch) => batch.length)).toEqual([10, 10, 5]);
   });
 
+  it('hands the hot tier up to maxBatchesInFlight batches while the oldest is unanswered, and no more', async () => {
+    const { strata, tier } = await openStrata({ pipeline: { maxBatchSize: 10, maxBatchDelayMs: 1_000, maxBatchesInFlight: 3 } });
+    const commit = gate();
+    tier.beforeWrite = () => commit.promise;
+    for (const event of interactions(50)) strata.record(event);
+    await vi.waitFor(() => expect(tier.writes).toHaveLength(3));
+    // The queue could fill two more batches, but every slot is taken.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(tier.writes).toHaveLength(3);
+    expect(strata.metrics().queued).toBe(20);
+    commit.open();
+    await strata.flush();
+    expect(tier.writes.map((batch) => batch.length)).toEqual([10, 10, 10, 10, 10]);
+    expect(tier.rows.size).toBe(50);
+  });
+
+  it('starts the next batch as soon as the queue fills it, without waiting for the oldest write', async () => {
+    const { strata, tier } = await openStrata({ pipeline: { maxBatchSize: 10, maxBatchDelayMs: 1_000, maxBatchesInFlight: 2 } });
+    const first = gate();
+    tier.beforeWrite = () => (tier.writes.length === 1 ? first.promise : undefined);
+    for (const event of interactions(10, 'a')) strata.record(event);
+    await vi.waitFor(() => expect(tier.writes).toHaveLength(1));
+    for (const event of interactions(10, 'b')) strata.record(event);
+    await vi.waitFor(() => expect(tier.writes).toHaveLength(2));
+    expect(tier.rows.size).toBe(10);
+    first.open();
+    await strata.flush();
+    expect(tier.rows.size).toBe(20);
+  });
+
   it('writes a partial batch after maxBatchDelayMs without a flush', async () => {
     const { strata, tier } = await openStrata({ pipeline: { maxBatchSize: 1_000, maxBatchDelayMs: 20 } });
     for (const event of interactions(3)) strata.record(event);
@@ -251,6 +281,32 @@ describe('ingestLines', () => {
     expect(summary.stored).toBe(1_000);
     expect(tier.rows.size).toBe(1_000);
     expect(peak).toBeLessThanOrEqual(200);
+  });
+});
+
+describe('ingestLines while batches are in flight', () => {
+  it('reads on while earlier batches wait for the hot tier, up to the batches in flight plus the queue', async () => {
+    const { strata, tier } = await openStrata({ pipeline: { maxBatchSize: 10, maxBatchesInFlight: 3 } });
+    const commit = gate();
+    tier.beforeWrite = () => commit.promise;
+    const lines = interactions(100).map((event) => JSON.stringify(event));
+    let read = 0;
+    async function* counted(): AsyncIterable<string> {
+      for (const line of lines) {
+        read += 1;
+        yield line;
+      }
+    }
+    const ingest = strata.ingestLines(counted(), { source: 'stream.jsonl' });
+    await vi.waitFor(() => expect(tier.writes).toHaveLength(3));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Three batches of 10 in flight and the queue at its high-water mark (15), nothing committed yet.
+    expect(tier.rows.size).toBe(0);
+    expect(read).toBeGreaterThanOrEqual(45);
+    expect(read).toBeLessThanOrEqual(47);
+    commit.open();
+    expect((await ingest).stored).toBe(100);
+    expect(tier.rows.size).toBe(100);
   });
 });
 
@@ -347,7 +403,7 @@ describe('processors', () => {
     expect(outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value.status : 'rejected'))).toEqual(['stored', 'duplicate', 'rejected']);
   });
 
-  it('gives a processor a long batch in slices of at most 256 events, letting the event loop run between them', async () => {
+  it('gives a processor a long batch in slices of at most 256 events, letting the event loop run once a slice took a millisecond', async () => {
     const slices: number[] = [];
     let loopTurns = 0;
     const turnsSeen: number[] = [];
@@ -355,6 +411,9 @@ describe('processors', () => {
       slices.push(batch.length);
       turnsSeen.push(loopTurns);
       setImmediate(() => (loopTurns += 1));
+      // A slow processor: each slice holds the thread past the point where the loop must get a turn.
+      const until = performance.now() + 2;
+      while (performance.now() < until);
       return {
         events: batch.filter((event) => event.eventId !== 'e-700'),
         rejected: batch.filter((event) => event.eventId === 'e-700').map((event) => ({ event, reason: 'seventh hundred' })),
