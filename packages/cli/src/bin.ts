@@ -1,5 +1,9 @@
 #!/usr/bin/env node
+import { limitHeapGrowth } from './heapGrowth.js';
 import { runCli } from './program.js';
+
+// Before any command runs: the limit applies to every thread the CLI starts.
+limitHeapGrowth();
 
 // `strata report | head` closes the pipe early; that is the reader's choice, not a crash.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
