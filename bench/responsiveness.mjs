@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import { Worker } from 'node:worker_threads';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,11 +30,23 @@ function handler(_request, response) {
   response.end(body);
 }
 
-async function measure(withStrata) {
+/**
+ * A thread that does nothing but burn `duty` of one core, in 5 ms bursts: the control for how much
+ * of the latency cost is any background CPU on this machine rather than anything Strata does.
+ */
+function startBurner(duty) {
+  const source = `const { workerData } = require('node:worker_threads');
+    const busyMs = 5, idleMs = busyMs * (1 - workerData.duty) / workerData.duty;
+    (function burst() { const until = performance.now() + busyMs; while (performance.now() < until); setTimeout(burst, idleMs); })();`;
+  return new Worker(source, { eval: true, workerData: { duty } });
+}
+
+async function measure(withStrata, burnDuty = 0) {
   const work = mkdtempSync(join(tmpdir(), 'strata-bench-resp-'));
   const strata = withStrata
     ? await createStrata({ config: { dataDir: join(work, 'analytics') }, cwd: work, catalog: { 'hot-sqlite': () => hotSqlitePlugin, privacy: () => privacyPlugin }, logLevel: 'error' })
     : undefined;
+  const burner = burnDuty > 0 ? startBurner(burnDuty) : undefined;
   const server = http.createServer(handler);
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();
@@ -41,6 +54,7 @@ async function measure(withStrata) {
   delay.enable();
   let sent = 0;
   const started = performance.now();
+  const cpuAtStart = process.cpuUsage();
   const producer = withStrata
     ? setInterval(() => {
         const due = Math.floor(((performance.now() - started) / 1000) * rate);
@@ -57,6 +71,9 @@ async function measure(withStrata) {
   if (producer) clearInterval(producer);
   delay.disable();
   const elapsed = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuAtStart);
+  const cpuCores = (cpu.user + cpu.system) / 1e6 / elapsed;
+  await burner?.terminate();
   let stored = 0;
   if (strata) {
     await strata.flush();
@@ -66,25 +83,37 @@ async function measure(withStrata) {
   server.close();
   rmSync(work, { recursive: true, force: true });
   const load = JSON.parse(output.trim());
-  return { load, loopP99: delay.percentile(99) / 1e6, loopMax: delay.max / 1e6, eventsPerSecond: stored / elapsed };
+  return { load, loopP99: delay.percentile(99) / 1e6, loopMax: delay.max / 1e6, eventsPerSecond: stored / elapsed, cpuCores };
 }
 
 const without = await measure(false);
 const withStrata = await measure(true);
+// What Strata added to the process's CPU, in cores: the Strata run's CPU less what its server used,
+// at the baseline's CPU per request (it served fewer requests). Then spent by a thread that only burns it.
+const serverCoresPerRequest = without.cpuCores / without.load.perSecond;
+const addedCores = Math.max(0.01, withStrata.cpuCores - serverCoresPerRequest * withStrata.load.perSecond);
+const burning = await measure(false, Math.min(0.95, addedCores));
+const row = (name, events, run) => [
+  name,
+  events,
+  `${run.loopP99.toFixed(1)} ms`,
+  `${run.loopMax.toFixed(1)} ms`,
+  Math.round(run.load.perSecond),
+  `${run.load.p50.toFixed(2)} ms`,
+  `${run.load.p99.toFixed(2)} ms`,
+  (run.load.p99 / without.load.p99).toFixed(2),
+  run.cpuCores.toFixed(2),
+];
 printTable(
-  ['server', 'record() events/s', 'event-loop delay p99', 'max', 'requests/s', 'request p50', 'request p99', 'p99 × baseline'],
+  ['server', 'record() events/s', 'event-loop delay p99', 'max', 'requests/s', 'request p50', 'request p99', 'p99 × baseline', 'process CPU (cores)'],
   [
-    ['without Strata (baseline)', '—', `${without.loopP99.toFixed(1)} ms`, `${without.loopMax.toFixed(1)} ms`, Math.round(without.load.perSecond), `${without.load.p50.toFixed(2)} ms`, `${without.load.p99.toFixed(2)} ms`, '1.00'],
-    [
-      `with Strata at ${rate.toLocaleString('en-US')}/s`,
-      Math.round(withStrata.eventsPerSecond).toLocaleString('en-US'),
-      `${withStrata.loopP99.toFixed(1)} ms`,
-      `${withStrata.loopMax.toFixed(1)} ms`,
-      Math.round(withStrata.load.perSecond),
-      `${withStrata.load.p50.toFixed(2)} ms`,
-      `${withStrata.load.p99.toFixed(2)} ms`,
-      (withStrata.load.p99 / without.load.p99).toFixed(2),
-    ],
+    row('without Strata (baseline)', '—', without),
+    row(`with Strata at ${rate.toLocaleString('en-US')}/s`, Math.round(withStrata.eventsPerSecond).toLocaleString('en-US'), withStrata),
+    row(`control: a thread burning ${addedCores.toFixed(2)} of a core, no Strata`, '—', burning),
   ],
+);
+console.log(
+  '\nThe control row spends the CPU Strata added to the process (the Strata run\'s CPU less its server\'s, at the baseline\'s CPU per request) in a thread that does nothing else, in 5 ms bursts.' +
+    '\nWhat it costs the server is what any background work of that size costs on this machine; the rest of the Strata row is Strata\'s own.',
 );
 console.log('\ntargets: event-loop delay p99 < 20 ms; request p99 within 2× the baseline');
