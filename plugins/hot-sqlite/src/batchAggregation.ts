@@ -22,6 +22,14 @@ export interface FreshEvent {
   normalizedQuery: string;
 }
 
+/**
+ * An event ready for the row insert: its query key and its `content` column text worked out
+ * beforehand (by the host thread, when batches go to the writer thread, which bounds ingest).
+ */
+export interface PreparedInteraction extends FreshEvent {
+  contentJson: string;
+}
+
 export interface RollupDelta {
   bucket: number;
   role: string;

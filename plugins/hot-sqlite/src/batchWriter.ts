@@ -8,11 +8,12 @@ import {
   mergeSessions,
   type BatchDeltas,
   type FreshEvent,
+  type PreparedInteraction,
   type StoredSession,
 } from './batchAggregation.js';
 import { mergeRankedCounts, rankCounts } from './compareText.js';
 import { encodeHistogram, mergeHistograms } from './histogram.js';
-import { INSERT_COLUMNS, fromRow, toInsertParams, type InteractionRow } from './interactionRows.js';
+import { INSERT_COLUMNS, contentColumn, fromRow, toInsertParams, type InteractionRow } from './interactionRows.js';
 import { aggregateMetrics } from './metricAggregation.js';
 
 /**
@@ -54,24 +55,33 @@ export function registerRollupFunctions(db: Database.Database): void {
 }
 
 /** Inserts a batch's raw rows; returns the ids already stored and the events that were new. */
-type RowInserter = (events: readonly Interaction[], createdAt: number) => { duplicateIds: string[]; fresh: FreshEvent[] };
+type RowInserter = (items: readonly PreparedInteraction[], createdAt: number) => { duplicateIds: string[]; fresh: FreshEvent[] };
 
 function prepareRowInserter(db: Database.Database): RowInserter {
   const insert = db.prepare(
     `INSERT INTO user_interactions (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})
      ON CONFLICT (event_id) DO NOTHING`,
   );
-  // Popular questions repeat: each distinct text is normalised and hashed once, across batches.
-  const queryKey = createQueryKeyer();
-  return (events, createdAt) => {
+  return (items, createdAt) => {
     const duplicateIds: string[] = [];
     const fresh: FreshEvent[] = [];
-    for (const event of events) {
-      const query = queryKey(event.query);
-      if (insert.run(toInsertParams(event, createdAt, query.hash)).changes === 0) duplicateIds.push(event.eventId);
-      else fresh.push({ event, queryHash: query.hash, normalizedQuery: query.normalized });
+    for (const item of items) {
+      if (insert.run(toInsertParams(item.event, createdAt, item.queryHash, item.contentJson)).changes === 0) duplicateIds.push(item.event.eventId);
+      else fresh.push(item);
     }
     return { duplicateIds, fresh };
+  };
+}
+
+/**
+ * Works out each event's query key and `content` column text. Popular questions repeat: each
+ * distinct text is normalised and hashed once, across batches.
+ */
+export function createInteractionPreparer(): (event: Interaction) => PreparedInteraction {
+  const queryKey = createQueryKeyer();
+  return (event) => {
+    const query = queryKey(event.query);
+    return { event, queryHash: query.hash, normalizedQuery: query.normalized, contentJson: contentColumn(event.content) };
   };
 }
 
@@ -79,8 +89,9 @@ function prepareRowInserter(db: Database.Database): RowInserter {
 export function prepareBatchWriter(db: Database.Database, options: BatchWriterOptions = {}): BatchWriter {
   const applyRollups = prepareRollupWriter(db, options);
   const insertRows = prepareRowInserter(db);
+  const prepare = createInteractionPreparer();
   const write = db.transaction((events: readonly Interaction[], createdAt: number): BatchWriteResult => {
-    const { duplicateIds, fresh } = insertRows(events, createdAt);
+    const { duplicateIds, fresh } = insertRows(events.map(prepare), createdAt);
     if (fresh.length > 0) applyRollups(fresh, createdAt);
     return { duplicateIds };
   });
@@ -100,7 +111,7 @@ export interface GroupWriter {
    * fails is rolled back alone and the group goes on, unless SQLite ended the whole transaction
    * (disk full, I/O error): then `open` is false and the group's earlier batches are gone too.
    */
-  add(events: readonly Interaction[], createdAt: number): BatchWriteResult;
+  add(items: readonly PreparedInteraction[], createdAt: number): BatchWriteResult;
   /** Writes the group's rollups and commits; on failure the whole group is rolled back. */
   commit(): void;
   /** Whether a group transaction is open. */
@@ -126,7 +137,7 @@ export function prepareGroupWriter(db: Database.Database, options: BatchWriterOp
     get events() {
       return events;
     },
-    add(batch, createdAt) {
+    add(items, createdAt) {
       if (!db.inTransaction || !deltas) {
         begin!.run();
         deltas = emptyDeltas();
@@ -136,7 +147,7 @@ export function prepareGroupWriter(db: Database.Database, options: BatchWriterOp
       savepoint!.run();
       let inserted: ReturnType<RowInserter>;
       try {
-        inserted = insertRows(batch, createdAt);
+        inserted = insertRows(items, createdAt);
         release!.run();
       } catch (error) {
         if (db.inTransaction) {
@@ -148,7 +159,7 @@ export function prepareGroupWriter(db: Database.Database, options: BatchWriterOp
         throw error;
       }
       aggregateBatch(inserted.fresh, createdAt, deltas);
-      events += batch.length;
+      events += items.length;
       fresh += inserted.fresh.length;
       lastCreatedAt = createdAt;
       return { duplicateIds: inserted.duplicateIds };

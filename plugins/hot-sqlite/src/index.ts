@@ -1,13 +1,16 @@
 export {
   DEFAULT_CONVERSION_DEPTH,
   backfillRollups,
+  createInteractionPreparer,
   prepareBatchWriter,
+  prepareGroupWriter,
   prepareMetricWriter,
   prepareRollupWriter,
   registerRollupFunctions,
   type BatchWriteResult,
   type BatchWriter,
   type BatchWriterOptions,
+  type GroupWriter,
   type MetricWriter,
 } from './batchWriter.js';
 export {
@@ -43,6 +46,7 @@ export {
   type ContentDelta,
   type FreshEvent,
   type LatencyDelta,
+  type PreparedInteraction,
   type QueryDayDelta,
   type QueryDelta,
   type RollupDelta,

@@ -54,16 +54,24 @@ export const INSERT_COLUMNS = [
 ] as const;
 
 /** Positional parameters for the insert statement, in INSERT_COLUMNS order; pass `queryHash` when already computed. */
-export function toInsertParams(event: Interaction, createdAt: number, queryHash?: string): unknown[] {
-  return interactionValues(event, createdAt, queryHash ?? hashQuery(normalizeQuery(event.query)), sqliteFlag);
+export function toInsertParams(event: Interaction, createdAt: number, queryHash?: string, contentJson?: string): unknown[] {
+  return interactionValues(event, createdAt, queryHash ?? hashQuery(normalizeQuery(event.query)), sqliteFlag, contentJson);
+}
+
+/** The `content` column's text for an event's items. */
+export function contentColumn(content: readonly ContentRef[]): string {
+  return content.length === 0 ? '[]' : JSON.stringify(content);
 }
 
 export function fromRow(row: InteractionRow): Interaction {
   return interactionFromRow(row, isSqliteFlagSet);
 }
 
-/** The values of an event's row, in INSERT_COLUMNS order; `flag` turns a boolean into what the store binds. */
-export function interactionValues<Flag>(event: Interaction, createdAt: number, queryHash: string, flag: (value: boolean) => Flag): unknown[] {
+/**
+ * The values of an event's row, in INSERT_COLUMNS order; `flag` turns a boolean into what the store
+ * binds. Pass `contentJson` when `contentColumn(event.content)` is already known.
+ */
+export function interactionValues<Flag>(event: Interaction, createdAt: number, queryHash: string, flag: (value: boolean) => Flag, contentJson?: string): unknown[] {
   return [
     event.eventId,
     event.sessionId,
@@ -82,7 +90,7 @@ export function interactionValues<Flag>(event: Interaction, createdAt: number, q
     event.conversationTurn,
     event.ipHash,
     event.userAgentHash,
-    event.content.length === 0 ? '[]' : JSON.stringify(event.content),
+    contentJson ?? contentColumn(event.content),
     createdAt,
   ];
 }

@@ -1,4 +1,6 @@
-import type { ContentRef, Interaction } from '@strata/core';
+import { createQueryKeyer, type ContentRef, type Interaction, type QueryKey } from '@strata/core';
+import type { PreparedInteraction } from './batchAggregation.js';
+import { contentColumn } from './interactionRows.js';
 
 /**
  * A batch of interactions as one flat array of primitives, for the trip to the writer thread.
@@ -8,19 +10,29 @@ import type { ContentRef, Interaction } from '@strata/core';
  * most of it on the writer thread that bounds ingest. The flat form costs 1.0 µs on the sending
  * side and 1.4 µs on the writer (clone and rebuild).
  *
- * Layout per event: the 16 scalar fields in the order `encodeInteractions` pushes them, then the
+ * The sending side also works out what the row insert needs beyond the event (`PreparedInteraction`):
+ * the normalised query and its hash (2.9 µs per event when every question is new) and the
+ * `content` column's JSON text, so the writer thread does not.
+ *
+ * Layout per event: the 19 scalar fields in the order `encodeInteractions` pushes them, then the
  * number of content items, then type, id and relevance of each. `ipAddress` and `userAgent` are not carried: they exist only in
  * flight before the pipeline drops them, and no tier stores them.
  */
-const SCALAR_FIELDS = 16;
+const SCALAR_FIELDS = 19;
 
 export type InteractionWire = unknown[];
 
 /** Encodes `events[start..end)`, so a batch can travel in slices without copying it first. */
-export function encodeInteractions(events: readonly Interaction[], start = 0, end = events.length): InteractionWire {
+export function encodeInteractions(
+  events: readonly Interaction[],
+  start = 0,
+  end = events.length,
+  queryKey: (query: string) => QueryKey = createQueryKeyer(),
+): InteractionWire {
   const values: unknown[] = [];
   for (let index = start; index < end; index += 1) {
     const event = events[index]!;
+    const query = queryKey(event.query);
     values.push(
       event.eventId,
       event.sessionId,
@@ -38,6 +50,9 @@ export function encodeInteractions(events: readonly Interaction[], start = 0, en
       event.conversationTurn,
       event.ipHash,
       event.userAgentHash,
+      query.hash,
+      query.normalized,
+      contentColumn(event.content),
       event.content.length,
     );
     for (const item of event.content) values.push(item.type, item.id, item.relevance);
@@ -45,8 +60,8 @@ export function encodeInteractions(events: readonly Interaction[], start = 0, en
   return values;
 }
 
-/** Decodes a wire array, appending to `events` (so the slices of one batch join without a copy). */
-export function decodeInteractions(values: InteractionWire, events: Interaction[] = []): Interaction[] {
+/** Decodes a wire array, appending to `preparedItems` (so the slices of one batch join without a copy). */
+export function decodeInteractions(values: InteractionWire, preparedItems: PreparedInteraction[] = []): PreparedInteraction[] {
   let at = 0;
   while (at < values.length) {
     const items = values[at + SCALAR_FIELDS] as number;
@@ -54,7 +69,7 @@ export function decodeInteractions(values: InteractionWire, events: Interaction[
     for (let index = 0, item = at + SCALAR_FIELDS + 1; index < items; index += 1, item += 3) {
       content[index] = { type: values[item] as string, id: values[item + 1] as string, relevance: values[item + 2] as number | null };
     }
-    events.push({
+    const event: Interaction = {
       eventId: values[at] as string,
       sessionId: values[at + 1] as string,
       timestamp: values[at + 2] as number,
@@ -72,8 +87,9 @@ export function decodeInteractions(values: InteractionWire, events: Interaction[
       ipHash: values[at + 14] as string | null,
       userAgentHash: values[at + 15] as string | null,
       content,
-    });
+    };
+    preparedItems.push({ event, queryHash: values[at + 16] as string, normalizedQuery: values[at + 17] as string, contentJson: values[at + 18] as string });
     at += SCALAR_FIELDS + 1 + items * 3;
   }
-  return events;
+  return preparedItems;
 }

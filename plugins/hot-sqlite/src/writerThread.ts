@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { Interaction, Metric } from '@strata/core';
+import { createQueryKeyer, type Interaction, type Metric } from '@strata/core';
 import { encodeInteractions } from './interactionWire.js';
 import type { WriterRequest, WriterRequestBody, WriterResponse, WriterSettings } from './writerProtocol.js';
 
@@ -32,6 +32,8 @@ export class WriterThread {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closing: Promise<void> | undefined;
+  /** Query keys are worked out here, on the host, so the writer thread (which bounds ingest) does not. */
+  private readonly queryKey = createQueryKeyer();
   /** Settles once the last batch handed to `write` is fully posted. */
   private postingTail: Promise<void> = Promise.resolve();
 
@@ -59,11 +61,11 @@ export class WriterThread {
     let start = 0;
     let parts = 1;
     for (; events.length - start > WRITE_SLICE_EVENTS; start += WRITE_SLICE_EVENTS, parts += 1) {
-      this.ensureWorker().postMessage({ id, kind: 'append', events: encodeInteractions(events, start, start + WRITE_SLICE_EVENTS) } satisfies WriterRequest);
+      this.ensureWorker().postMessage({ id, kind: 'append', events: encodeInteractions(events, start, start + WRITE_SLICE_EVENTS, this.queryKey) } satisfies WriterRequest);
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     // Wrapped, so awaiting the posting does not also wait for the commit.
-    return { answer: this.request({ kind: 'write', events: encodeInteractions(events, start), parts, createdAt }, id) };
+    return { answer: this.request({ kind: 'write', events: encodeInteractions(events, start, events.length, this.queryKey), parts, createdAt }, id) };
   }
 
   async writeMetrics(metrics: readonly Metric[], createdAt: number): Promise<number> {

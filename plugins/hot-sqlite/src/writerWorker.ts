@@ -1,7 +1,7 @@
 // The writer thread: owns the database's write connection and runs each batch (raw rows and
 // rollups, one transaction) off the host's event loop. Built as its own entry (dist/writerWorker.js).
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Interaction } from '@strata/core';
+import type { PreparedInteraction } from './batchAggregation.js';
 import Database from 'better-sqlite3';
 import { prepareGroupWriter, prepareMetricWriter } from './batchWriter.js';
 import { decodeInteractions } from './interactionWire.js';
@@ -24,10 +24,10 @@ const GROUP_COMMIT_EVENTS = settings.groupCommitEvents;
 const writeMetrics = prepareMetricWriter(db);
 
 /** The slices of each batch received so far, by request id (see WriterRequestBody). */
-const assembling = new Map<number, { events: Interaction[]; parts: number }>();
+const assembling = new Map<number, { events: PreparedInteraction[]; parts: number }>();
 
 /** Joins a batch's slices; a batch missing a slice is refused whole, never committed in part. */
-function assembled(request: Extract<WriterRequest, { kind: 'write' }>): Interaction[] {
+function assembled(request: Extract<WriterRequest, { kind: 'write' }>): PreparedInteraction[] {
   const earlier = assembling.get(request.id) ?? { events: [], parts: 0 };
   assembling.delete(request.id);
   if (earlier.parts !== request.parts - 1) {
