@@ -139,6 +139,8 @@ export function prepareGroupWriter(db: Database.Database, options: BatchWriterOp
     },
     add(items, createdAt) {
       if (!db.inTransaction || !deltas) {
+        // A transaction with no group is what a failed rollback leaves: end it, or no batch could ever begin again.
+        if (db.inTransaction) rollback!.run();
         begin!.run();
         deltas = emptyDeltas();
         events = 0;

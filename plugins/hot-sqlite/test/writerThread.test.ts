@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { sampleInteractions } from '@strata/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HotSqliteTier } from '../src/index.js';
+import { HotSqliteTier, createInteractionPreparer, prepareGroupWriter } from '../src/index.js';
 import { encodeInteractions } from '../src/interactionWire.js';
 import type { WriterRequest, WriterResponse, WriterSettings } from '../src/writerProtocol.js';
 
@@ -100,5 +100,25 @@ describe('the writer thread', () => {
     expect(answer?.ok).toBe(false);
     expect(answer?.ok === false && answer.error.message).toBe('writer thread received 1 of the 2 parts of batch 7; the batch was not written');
     expect(storedIds(writer.file)).toEqual([]);
+  });
+});
+
+describe('the group writer', () => {
+  it('ends a transaction left open without a group before it begins the next, so writing never wedges', async () => {
+    const file = join(directory, 'group.db');
+    const tier = HotSqliteTier.open({ file });
+    const db = tier.database;
+    const group = prepareGroupWriter(db);
+    const prepare = createInteractionPreparer();
+    // What a failed rollback leaves behind: a transaction nobody owns.
+    db.exec('BEGIN');
+    db.exec("INSERT INTO tier_state (key, value) VALUES ('stray', 1)");
+    const events = sampleInteractions(30, 4);
+    expect(group.add(events.map(prepare), Date.now()).duplicateIds).toEqual([]);
+    group.commit();
+    expect(db.inTransaction).toBe(false);
+    expect((db.prepare('SELECT COUNT(*) AS n FROM user_interactions').get() as { n: number }).n).toBe(30);
+    expect(db.prepare("SELECT value FROM tier_state WHERE key = 'stray'").get()).toBeUndefined();
+    await tier.close();
   });
 });
