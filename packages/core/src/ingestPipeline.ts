@@ -86,7 +86,7 @@ function yieldToHost(): Promise<void> {
 
 /**
  * validate (caller) → queue → processors → hot tier (commit = ack) → sinks.
- * One batch is written at a time; a batch is cut at `maxBatchSize` events or after `maxBatchDelayMs`.
+ * Up to `maxBatchesInFlight` batches are written at a time; a batch is cut at `maxBatchSize` events or after `maxBatchDelayMs`.
  */
 export class IngestPipeline {
   private queue: QueueEntry[] = [];
@@ -289,9 +289,10 @@ export class IngestPipeline {
   }
 
   /**
-   * Writes batches, keeping up to two in flight: while the hot tier commits one (on its writer
-   * thread), the next is prepared and handed over, so the writer never waits for the host thread
-   * between batches. A tier that writes inline simply runs them one after the other.
+   * Writes batches, keeping up to `maxBatchesInFlight` in flight: while the hot tier commits one
+   * (on its writer thread), the next ones are prepared and handed over, so the writer never waits
+   * for the host thread and can commit the batches it finds queued together. A tier that writes
+   * inline simply runs them one after the other.
    */
   private async drainLoop(): Promise<void> {
     const inFlight = new Set<Promise<void>>();

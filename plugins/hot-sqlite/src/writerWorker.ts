@@ -1,8 +1,9 @@
-// The writer thread: owns the database's write connection and runs each batch (raw rows and
-// rollups, one transaction) off the host's event loop. Built as its own entry (dist/writerWorker.js).
+// The writer thread: owns the database's write connection and writes batches (raw rows and
+// rollups in one transaction, several batches to a transaction when they queue up: group commit)
+// off the host's event loop. Built as its own entry (dist/writerWorker.js).
 import { parentPort, workerData } from 'node:worker_threads';
-import type { PreparedInteraction } from './batchAggregation.js';
 import Database from 'better-sqlite3';
+import type { PreparedInteraction } from './batchAggregation.js';
 import { prepareGroupWriter, prepareMetricWriter } from './batchWriter.js';
 import { decodeInteractions } from './interactionWire.js';
 import { WAL_AUTOCHECKPOINT_PAGES } from './walSettings.js';
