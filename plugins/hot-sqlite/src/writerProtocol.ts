@@ -14,9 +14,11 @@ export interface WriterSettings {
 
 /**
  * A batch travels as `parts` messages with the same id: `append` for all but the last slice, then
- * `write` with the last, which commits the whole batch in one transaction. The thread refuses a
- * `write` whose earlier parts it did not receive (a thread restarted in between), so a batch is
- * never committed in part.
+ * `write` with the last, which stores the whole batch (committed with the batches queued beside
+ * it). The host posts all of one batch's parts before the next batch's, with ids rising. The thread
+ * refuses a `write` whose earlier parts it did not receive (a thread restarted in between), so a
+ * batch is never committed in part, and drops the slices of an earlier batch that never got its
+ * `write`.
  */
 export type WriterRequestBody =
   | { kind: 'append'; events: InteractionWire }

@@ -31,6 +31,9 @@ const assembling = new Map<number, { events: PreparedInteraction[]; parts: numbe
 function assembled(request: Extract<WriterRequest, { kind: 'write' }>): PreparedInteraction[] {
   const earlier = assembling.get(request.id) ?? { events: [], parts: 0 };
   assembling.delete(request.id);
+  // The host posts batches one after another, so slices of an earlier batch still here were
+  // abandoned (its encoding failed part-way) and will never be completed: drop them.
+  for (const id of assembling.keys()) if (id < request.id) assembling.delete(id);
   if (earlier.parts !== request.parts - 1) {
     throw new Error(`writer thread received ${earlier.parts + 1} of the ${request.parts} parts of batch ${request.id}; the batch was not written`);
   }

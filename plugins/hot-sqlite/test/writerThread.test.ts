@@ -51,19 +51,19 @@ function storedIds(file: string): string[] {
 }
 
 describe('the writer thread', () => {
-  it('commits a batch only once all its slices arrived, keeping interleaved batches apart', async () => {
+  it('assembles a batch from its slices and commits it with the batch posted after it', async () => {
     const writer = await startWriter();
     const first = sampleInteractions(30, 1).map((event, index) => ({ ...event, eventId: `a-${index}` }));
     const second = sampleInteractions(30, 2).map((event, index) => ({ ...event, eventId: `b-${index}` }));
     writer.send({ id: 1, kind: 'append', events: encodeInteractions(first, 0, 10) });
-    writer.send({ id: 2, kind: 'append', events: encodeInteractions(second, 0, 20) });
     writer.send({ id: 1, kind: 'append', events: encodeInteractions(first, 10, 20) });
-    writer.send({ id: 2, kind: 'write', events: encodeInteractions(second, 20), parts: 2, createdAt: Date.now() });
     writer.send({ id: 1, kind: 'write', events: encodeInteractions(first, 20), parts: 3, createdAt: Date.now() });
+    writer.send({ id: 2, kind: 'append', events: encodeInteractions(second, 0, 20) });
+    writer.send({ id: 2, kind: 'write', events: encodeInteractions(second, 20), parts: 2, createdAt: Date.now() });
     await writer.answered(2);
     expect(writer.answers.map((answer) => [answer.id, answer.ok])).toEqual([
-      [2, true],
       [1, true],
+      [2, true],
     ]);
     expect(storedIds(writer.file)).toEqual([...first, ...second].map((event) => event.eventId).sort());
   });
@@ -100,6 +100,22 @@ describe('the writer thread', () => {
     expect(answer?.ok).toBe(false);
     expect(answer?.ok === false && answer.error.message).toBe('writer thread received 1 of the 2 parts of batch 7; the batch was not written');
     expect(storedIds(writer.file)).toEqual([]);
+  });
+});
+
+describe('abandoned slices', () => {
+  it('are dropped once a later batch arrives, so they can neither linger nor complete afterwards', async () => {
+    const writer = await startWriter();
+    const events = sampleInteractions(20, 5).map((event, index) => ({ ...event, eventId: `s-${index}` }));
+    writer.send({ id: 1, kind: 'append', events: encodeInteractions(events, 0, 10) });
+    writer.send({ id: 2, kind: 'write', events: encodeInteractions(events, 10, 20), parts: 1, createdAt: Date.now() });
+    writer.send({ id: 1, kind: 'write', events: encodeInteractions(events, 10, 20), parts: 2, createdAt: Date.now() });
+    await writer.answered(2);
+    expect(writer.answers.map((answer) => [answer.id, answer.ok])).toEqual([
+      [1, false],
+      [2, true],
+    ]);
+    expect(storedIds(writer.file)).toEqual(events.slice(10).map((event) => event.eventId).sort());
   });
 });
 
