@@ -51,7 +51,7 @@ export default defineConfig({
   // pipeline: {
   //   maxBatchSize: 1500,    // events per transaction
   //   maxBatchDelayMs: 50,   // longest an event waits before its batch is written
-  //   maxBatchesInFlight: 6, // batches handed to the hot tier before the oldest is answered
+  //   maxBatchesInFlight: 6, // batches handed to the hot tier before the oldest is answered (default: the tier's choice)
   //   maxQueue: 100000,      // events waiting for the hot tier; record() drops (and counts) beyond it
   // },
 

@@ -50,7 +50,8 @@ export interface PipelineOptions {
   /**
    * Batches handed to the hot tier before the oldest is answered. A hot tier that commits queued
    * batches together (hot-sqlite's writer thread) writes fewer rollup rows per event the more it
-   * is given; each batch in flight holds its events in memory until it is answered. Default 6.
+   * is given; each batch in flight holds its events in memory until it is answered. Default: what
+   * the hot tier asks for (`StorageTier.batchesInFlight`: hot-sqlite 6), else 2.
    */
   maxBatchesInFlight?: number;
   /** Most events waiting for the hot tier; `record` drops (and counts) beyond it, `recordStrict` rejects. Default 100,000. */
@@ -118,7 +119,8 @@ export interface ResolvedSinkDelivery {
 export interface ResolvedPipeline {
   maxBatchSize: number;
   maxBatchDelayMs: number;
-  maxBatchesInFlight: number;
+  /** Unset: the hot tier's `batchesInFlight`, else 2. */
+  maxBatchesInFlight?: number;
   maxQueue: number;
   sinkDefaults: ResolvedSinkDelivery;
   sinks: Record<string, Partial<ResolvedSinkDelivery>>;
@@ -281,7 +283,7 @@ export async function resolveConfig(config: unknown, options: ResolveConfigOptio
     pipeline: {
       maxBatchSize: pipeline.maxBatchSize ?? 1_500,
       maxBatchDelayMs: pipeline.maxBatchDelayMs ?? 50,
-      maxBatchesInFlight: pipeline.maxBatchesInFlight ?? 6,
+      ...(pipeline.maxBatchesInFlight !== undefined ? { maxBatchesInFlight: pipeline.maxBatchesInFlight } : {}),
       maxQueue: pipeline.maxQueue ?? 100_000,
       sinkDefaults: {
         maxBacklog: sinkDefaults.maxBacklog ?? 10_000,

@@ -74,6 +74,8 @@ export interface PipelineCounters {
 }
 
 const MAX_WRITE_ATTEMPTS = 5;
+/** Batches in flight when neither the config nor the hot tier says. */
+const DEFAULT_BATCHES_IN_FLIGHT = 2;
 /** Events a processor is given at once; the host's event loop runs between slices. */
 const PROCESSOR_SLICE_EVENTS = 256;
 /** A processor's slices run back to back until this long has passed, then the loop gets a turn. */
@@ -102,6 +104,8 @@ export class IngestPipeline {
   private roomWaiters: Array<{ below: number; resolve: () => void }> = [];
   /** Wakes the drain loop while it waits, when a write finishes or the queue can fill a batch. */
   private wakeDrain: (() => void) | undefined;
+  /** The config's `maxBatchesInFlight`, else what the hot tier asks for, else 2. */
+  private readonly batchesInFlight: number;
   private readonly channels: SinkChannel[];
   private closed = false;
   private readonly stopRetries = new AbortController();
@@ -118,6 +122,7 @@ export class IngestPipeline {
     /** Called with each batch's newly stored events after the commit (the system monitor counts sessions). */
     private readonly onCommitted?: (events: readonly Interaction[]) => void | Promise<void>,
   ) {
+    this.batchesInFlight = options.maxBatchesInFlight ?? hot.batchesInFlight ?? DEFAULT_BATCHES_IN_FLIGHT;
     this.channels = sinks.map(
       (sink) => new SinkChannel(sink, { ...options.sinkDefaults, ...options.sinks[sink.name] }, logger.child({ sink: sink.name }), now),
     );
@@ -297,7 +302,7 @@ export class IngestPipeline {
   private async drainLoop(): Promise<void> {
     const inFlight = new Set<Promise<void>>();
     for (;;) {
-      if (inFlight.size < this.options.maxBatchesInFlight && this.readyToWrite()) {
+      if (inFlight.size < this.batchesInFlight && this.readyToWrite()) {
         const batch = this.take(this.options.maxBatchSize);
         if (batch.length < this.options.maxBatchSize) this.partialDue = false;
         const write: Promise<void> = this.writeBatch(batch).finally(() => {

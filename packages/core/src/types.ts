@@ -92,6 +92,12 @@ export interface StorageTier {
   /** Stores a batch atomically: all of it or none. Re-writing an `eventId` already stored is a no-op counted as a duplicate. */
   writeInteractions(batch: readonly Interaction[]): Promise<WriteResult>;
   /**
+   * How many batches the pipeline should hand this tier before the oldest is answered, when
+   * `pipeline.maxBatchesInFlight` is not set. A tier that commits queued batches together wants
+   * several; one whose concurrent writes contend wants few. Default 2.
+   */
+  readonly batchesInFlight?: number;
+  /**
    * Puts archived rows back (e.g. read from a cold partition) without counting them again: the
    * rollups still hold them, since rollups are history. Idempotent by `eventId`.
    */

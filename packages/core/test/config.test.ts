@@ -54,7 +54,6 @@ describe('resolveConfig', () => {
     expect(resolved.pipeline).toEqual({
       maxBatchSize: 1_500,
       maxBatchDelayMs: 50,
-      maxBatchesInFlight: 6,
       maxQueue: 100_000,
       sinkDefaults: { maxBacklog: 10_000, maxAttempts: 8, timeoutMs: 10_000, initialBackoffMs: 200, maxBackoffMs: 30_000 },
       sinks: {},

@@ -191,6 +191,25 @@ describe('batching', () => {
     expect(tier.rows.size).toBe(50);
   });
 
+  it('takes the number of batches in flight from the hot tier when the config does not set it, else 2', async () => {
+    async function inFlightWith(tier: MemoryTier, pipeline: { maxBatchesInFlight?: number } = {}): Promise<number> {
+      const { strata } = await openStrata({ tier, pipeline: { maxBatchSize: 10, maxBatchDelayMs: 1_000, ...pipeline } });
+      const commit = gate();
+      tier.beforeWrite = () => commit.promise;
+      for (const event of interactions(80)) strata.record(event);
+      await vi.waitFor(() => expect(tier.writes.length).toBeGreaterThan(0));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const inFlight = tier.writes.length;
+      commit.open();
+      await strata.flush();
+      expect(tier.rows.size).toBe(80);
+      return inFlight;
+    }
+    expect(await inFlightWith(new MemoryTier())).toBe(2);
+    expect(await inFlightWith(Object.assign(new MemoryTier(), { batchesInFlight: 5 }))).toBe(5);
+    expect(await inFlightWith(Object.assign(new MemoryTier(), { batchesInFlight: 5 }), { maxBatchesInFlight: 1 })).toBe(1);
+  });
+
   it('starts the next batch as soon as the queue fills it, without waiting for the oldest write', async () => {
     const { strata, tier } = await openStrata({ pipeline: { maxBatchSize: 10, maxBatchDelayMs: 1_000, maxBatchesInFlight: 2 } });
     const first = gate();
