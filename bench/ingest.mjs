@@ -4,9 +4,12 @@
 //     column a dashboard filters by (timestamp, session, role, type, success, query hash).
 // Strata runs twice each way: with the hot tier alone (privacy off) and as the embedded default
 // (hot tier + privacy processor: pseudonyms and PII scrubbing), as the privacy issue asks.
-// Usage: node bench/ingest.mjs [--events 1000000] [--naive-events 50000]
+// A last row ingests a prefix of the same file with every question made distinct (a long tail, as
+// real traffic has; the generator repeats a few hundred questions), hot tier only.
+// Usage: node bench/ingest.mjs [--events 1000000] [--naive-events 50000] [--distinct-events 500000] (0 skips the long-tail row)
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -14,6 +17,7 @@ import { arg, betterSqlite3, formatRate, printTable, root, runMeasured, workspac
 
 const events = arg('events', 1_000_000);
 const naiveEvents = Math.min(events, arg('naive-events', 50_000));
+const distinctEvents = Math.min(events, arg('distinct-events', 500_000));
 const { writeWorkloadFile, generateWorkload } = await workspace('@strata/testing');
 const { createStrata } = await workspace('@strata/core');
 const { hotSqlitePlugin } = await workspace('@strata/hot-sqlite');
@@ -79,9 +83,9 @@ try {
   const naiveRate = (naiveCount / naiveMs) * 1000;
 
   // Strata, end to end: the CLI as a user runs it, in its own process.
-  async function cliRun(name, config) {
+  async function cliRun(name, config, input = file, count = events) {
     const dataDir = join(work, `cli-${name}`);
-    const args = [join(root, 'packages/cli/dist/bin.js'), 'ingest', file, '--json', '--data-dir', dataDir, '--log-level', 'error'];
+    const args = [join(root, 'packages/cli/dist/bin.js'), 'ingest', input, '--json', '--data-dir', dataDir, '--log-level', 'error'];
     if (config) {
       const configFile = join(work, `${name}.config.json`);
       writeFileSync(configFile, JSON.stringify(config));
@@ -90,12 +94,31 @@ try {
     const run = await runMeasured(process.execPath, args, { cwd: work, env: privacyEnv });
     if (run.code !== 0) throw new Error(`strata ingest (${name}) exited ${run.code}: ${run.stderr.slice(-2000)}`);
     const summary = JSON.parse(run.stdout.trim().split('\n').pop());
-    if (summary.stored !== events) throw new Error(`strata ingest (${name}) stored ${summary.stored} of ${events}`);
+    if (summary.stored !== count) throw new Error(`strata ingest (${name}) stored ${summary.stored} of ${count}`);
     rmSync(dataDir, { recursive: true, force: true });
-    return { rate: (events / run.ms) * 1000, peakMb: run.peakMb };
+    return { rate: (count / run.ms) * 1000, peakMb: run.peakMb };
   }
   const cliPlain = await cliRun('hot-only', { plugins: ['hot-sqlite'] });
   const cliPrivate = await cliRun('embedded-default');
+
+  // The long tail: the same events, each question made distinct, so every event creates its own
+  // question rows (the generator's file repeats a few hundred questions).
+  let cliDistinct;
+  if (distinctEvents > 0) {
+    const distinctFile = join(work, 'distinct.jsonl');
+    const out = createWriteStream(distinctFile);
+    let written = 0;
+    for await (const line of lines()) {
+      if (!line) continue;
+      const event = JSON.parse(line);
+      event.query = `${event.query} (case ${written})`;
+      if (!out.write(`${JSON.stringify(event)}\n`)) await once(out, 'drain');
+      if (++written >= distinctEvents) break;
+    }
+    await new Promise((resolve, reject) => out.end((error) => (error ? reject(error) : resolve())));
+    cliDistinct = await cliRun('distinct-questions', { plugins: ['hot-sqlite'] }, distinctFile, written);
+    cliDistinct.count = written;
+  }
 
   // Strata in-process: record() as an assistant calls it, yielding to the event loop as a server would.
   const parsed = [...generateWorkload({ events: Math.min(events, 300_000), seed: 43 })];
@@ -138,6 +161,7 @@ try {
       row('strata ingest (CLI), embedded default (+ privacy)', events, cliPrivate.rate, `${cliPrivate.peakMb.toFixed(0)} MB`),
       row('strata record() in process, hot tier only', parsed.length, recordPlain, '—'),
       row('strata record() in process, + privacy', parsed.length, recordPrivate, '—'),
+      ...(cliDistinct ? [row('strata ingest (CLI), hot tier only, every question distinct', cliDistinct.count, cliDistinct.rate, `${cliDistinct.peakMb.toFixed(0)} MB`)] : []),
     ],
   );
   console.log(`\nprivacy on / off: CLI ${(cliPrivate.rate / cliPlain.rate).toFixed(2)}×, record() ${(recordPrivate / recordPlain).toFixed(2)}×`);
