@@ -123,9 +123,12 @@ export interface GroupWriter {
 export function prepareGroupWriter(db: Database.Database, options: BatchWriterOptions = {}): GroupWriter {
   const applyDeltas = prepareDeltaWriter(db, options);
   const insertRows = prepareRowInserter(db);
-  const [begin, commit, rollback, savepoint, release, rollbackTo] = [
-    'BEGIN IMMEDIATE', 'COMMIT', 'ROLLBACK', 'SAVEPOINT strata_batch', 'RELEASE strata_batch', 'ROLLBACK TO strata_batch',
-  ].map((sql) => db.prepare(sql));
+  const begin = db.prepare('BEGIN IMMEDIATE');
+  const commit = db.prepare('COMMIT');
+  const rollback = db.prepare('ROLLBACK');
+  const savepoint = db.prepare('SAVEPOINT strata_batch');
+  const release = db.prepare('RELEASE strata_batch');
+  const rollbackTo = db.prepare('ROLLBACK TO strata_batch');
   let deltas: BatchDeltas | undefined;
   let events = 0;
   let fresh = 0;
@@ -140,21 +143,21 @@ export function prepareGroupWriter(db: Database.Database, options: BatchWriterOp
     add(items, createdAt) {
       if (!db.inTransaction || !deltas) {
         // A transaction with no group is what a failed rollback leaves: end it, or no batch could ever begin again.
-        if (db.inTransaction) rollback!.run();
-        begin!.run();
+        if (db.inTransaction) rollback.run();
+        begin.run();
         deltas = emptyDeltas();
         events = 0;
         fresh = 0;
       }
-      savepoint!.run();
+      savepoint.run();
       let inserted: ReturnType<RowInserter>;
       try {
         inserted = insertRows(items, createdAt);
-        release!.run();
+        release.run();
       } catch (error) {
         if (db.inTransaction) {
-          rollbackTo!.run();
-          release!.run();
+          rollbackTo.run();
+          release.run();
         } else {
           deltas = undefined;
         }
@@ -172,9 +175,9 @@ export function prepareGroupWriter(db: Database.Database, options: BatchWriterOp
       if (!group || !db.inTransaction) return;
       try {
         if (fresh > 0) applyDeltas(group, lastCreatedAt);
-        commit!.run();
+        commit.run();
       } catch (error) {
-        if (db.inTransaction) rollback!.run();
+        if (db.inTransaction) rollback.run();
         throw error;
       }
     },

@@ -78,9 +78,9 @@ export class HotSqliteTier implements StorageTier {
   /**
    * The writer thread commits the batches it finds queued together, so it wants several in flight:
    * on a 1M-line ingest, 2 → 4 → 6 measured 72k → 78k → 93k events/s. Inline writes run one at a
-   * time whatever this says.
+   * time, so more in flight would only hold more events in memory.
    */
-  readonly batchesInFlight = 6;
+  readonly batchesInFlight: number;
   readonly role = 'hot' as const;
   readonly file: string;
   /** The dashboard questions, from rollups only. */
@@ -120,6 +120,7 @@ export class HotSqliteTier implements StorageTier {
     }
     const conversionDepth = options.conversionDepth ?? DEFAULT_CONVERSION_DEPTH;
     this.conversionDepth = conversionDepth;
+    this.batchesInFlight = options.writer === 'thread' ? 6 : 2;
     if (options.writer === 'thread') {
       this.writerThread = new WriterThread({
         file: options.file,

@@ -138,3 +138,13 @@ describe('the group writer', () => {
     await tier.close();
   });
 });
+
+describe('batches in flight', () => {
+  it('asks the pipeline for 6 with the writer thread, which groups them, and 2 when writing inline', async () => {
+    const thread = HotSqliteTier.open({ file: join(directory, 'thread.db'), writer: 'thread' });
+    const inline = HotSqliteTier.open({ file: join(directory, 'inline.db') });
+    expect([thread.batchesInFlight, inline.batchesInFlight]).toEqual([6, 2]);
+    await thread.close();
+    await inline.close();
+  });
+});
