@@ -8,7 +8,7 @@ export interface EraseCommandOptions {
 }
 
 /**
- * Erases one subject (a session) from every tier, checks none of it remains, and records the
+ * Erases one subject (a session) from every tier and the dead-letter files, checks none of it remains, and records the
  * request in the audit log. Exit 0 when verified, 1 when rows were found after erasing.
  */
 export async function eraseCommand(context: CommandContext, options: EraseCommandOptions): Promise<number> {
@@ -28,8 +28,16 @@ function printErasure(context: CommandContext, report: ErasureReport): void {
     stdout,
     formatTable(
       [{ header: 'tier' }, { header: 'role' }, { header: 'removed', align: 'right' }, { header: 'remaining', align: 'right' }],
-      report.tiers.map((tier) => [tier.tier, tier.role, tier.supported ? formatCount(tier.removed) : 'holds no per-session rows', tier.remaining === null ? '-' : formatCount(tier.remaining)]),
+      [
+        ...report.tiers.map((tier) => [tier.tier, tier.role, tier.supported ? formatCount(tier.removed) : 'holds no per-session rows', tier.remaining === null ? '-' : formatCount(tier.remaining)]),
+        ...(report.deadLetters ? [['dead-letter files', '-', formatCount(report.deadLetters.removed), formatCount(report.deadLetters.remaining)]] : []),
+      ],
     ),
   );
-  writeLine(stdout, report.verified ? 'Verified: no row of the session remains in any tier.' : 'NOT verified: rows of the session remain; run the erasure again and check the tier named above.');
+  writeLine(
+    stdout,
+    report.verified
+      ? 'Verified: nothing of the session remains in any tier or dead-letter file.'
+      : 'NOT verified: records of the session remain; run the erasure again and check the row named above.',
+  );
 }

@@ -51,23 +51,27 @@ describe('--as and strata erase', () => {
   it('erases a session, reports it per tier, and a second erasure finds nothing', async () => {
     const cwd = tempDir();
     const file = join(cwd, 'events.jsonl');
-    writeFileSync(file, events());
-    expect((await runInProcess(['ingest', file], { cwd })).code).toBe(0);
+    // One line of the subject is rejected (negative response time): its dead-letter entry goes too.
+    const rejected = { eventId: 'b3', sessionId: 'erase-me', timestamp: new Date().toISOString(), userRole: 'student', query: 'q', queryType: 'technical', responseTime: -1, success: true };
+    writeFileSync(file, `${events()}${JSON.stringify(rejected)}\n`);
+    const ingest = await runInProcess(['ingest', file, '--json'], { cwd });
+    expect(lastJson<{ stored: number; deadLetter: number }>(ingest.stdout)).toMatchObject({ stored: 3, deadLetter: 1 });
     const run = await runInProcess(['erase', '--session', 'erase-me', '--json'], { cwd });
     expect(run.code).toBe(0);
     const report = lastJson<ErasureReport>(run.stdout);
     // The embedded default pseudonymises session ids: the report names the stored form, never the raw id.
-    expect(report).toMatchObject({ removed: 2, verified: true });
+    expect(report).toMatchObject({ removed: 3, verified: true, deadLetters: { removed: 1, remaining: 0, filesRewritten: 1 } });
     expect(report.storedIds).toHaveLength(1);
     expect(report.storedIds[0]).toMatch(/^ps1\./);
     expect(report.tiers).toEqual([{ tier: 'hot-sqlite', role: 'hot', supported: true, removed: 2, remaining: 0 }]);
     const text = await runInProcess(['erase', '--session', 'erase-me'], { cwd });
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('0 row(s) removed');
-    expect(text.stdout).toContain('Verified: no row of the session remains in any tier.');
+    expect(text.stdout).toMatch(/dead-letter files\s+-\s+0\s+0/);
+    expect(text.stdout).toContain('Verified: nothing of the session remains in any tier or dead-letter file.');
     const erasures = audit(cwd).filter((entry) => entry.operation === 'subject.erase' && entry.outcome);
     expect(erasures).toHaveLength(2);
-    expect(erasures[0]).toMatchObject({ role: 'admin', outcome: { removed: 2, verified: true } });
+    expect(erasures[0]).toMatchObject({ role: 'admin', outcome: { removed: 3, verified: true, deadLetters: { removed: 1, remaining: 0 } } });
   });
 
   it('rejects an unknown role naming the choices', async () => {

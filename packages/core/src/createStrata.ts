@@ -403,7 +403,7 @@ class StrataInstance implements Strata {
       return tier ? [tier] : [];
     });
     try {
-      return await eraseSubject(request, tiers, this.registry.processors());
+      return await eraseSubject(request, tiers, this.registry.processors(), this.deadLetters);
     } finally {
       await this.cache?.invalidateAll();
     }

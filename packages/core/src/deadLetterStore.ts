@@ -1,5 +1,6 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { eraseFromDeadLetters, type DeadLetterErasure } from './deadLetterErasure.js';
 import type { Issue } from './errors.js';
 
 /** Where a rejected event came from. */
@@ -78,6 +79,21 @@ export class DeadLetterStore {
       this.failure = undefined;
       throw failure;
     }
+  }
+
+  /**
+   * Removes every entry of these stored session ids (see `eraseFromDeadLetters`). Entries appended
+   * before the call are written first and erased with the rest; entries appended while it runs are
+   * written after it.
+   */
+  async eraseSessions(storedIds: readonly string[]): Promise<DeadLetterErasure> {
+    await this.flush();
+    const erasure = this.writing.then(() => eraseFromDeadLetters(this.directory, storedIds));
+    this.writing = erasure.then(
+      () => undefined,
+      () => undefined,
+    );
+    return erasure;
   }
 
   fileFor(ms: number): string {

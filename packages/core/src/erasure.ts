@@ -1,3 +1,4 @@
+import type { DeadLetterErasure } from './deadLetterErasure.js';
 import { StrataError, describeError } from './errors.js';
 import type { Processor, StorageTier, TierRole } from './types.js';
 
@@ -20,10 +21,20 @@ export interface ErasureReport {
   /** The stored forms searched for (pseudonyms when a privacy processor is configured), never the raw id when it is pseudonymised. */
   storedIds: string[];
   tiers: TierErasure[];
-  /** Sum of `removed`. */
+  /**
+   * The subject's entries in the dead-letter files (rejected or unstorable events, kept scrubbed for
+   * replay), which would otherwise bring the subject back on replay; null when none were searched.
+   */
+  deadLetters: DeadLetterErasure | null;
+  /** Rows removed from the tiers plus entries removed from the dead-letter files. */
   removed: number;
-  /** True when the follow-up check found no row of the subject in any tier that can be queried. */
+  /** True when the follow-up check found nothing of the subject in any tier that can be queried, nor in the dead-letter files. */
   verified: boolean;
+}
+
+/** Something outside the tiers that holds a subject's records by stored session id (the dead-letter files). */
+export interface SessionEraser {
+  eraseSessions(storedIds: readonly string[]): Promise<DeadLetterErasure>;
 }
 
 /**
@@ -39,8 +50,13 @@ export async function storedSessionIds(sessionId: string, processors: readonly P
   return [...ids];
 }
 
-/** Erases a subject from every tier, then checks that no row of it remains. */
-export async function eraseSubject(request: ErasureRequest, tiers: readonly StorageTier[], processors: readonly Processor[]): Promise<ErasureReport> {
+/** Erases a subject from every tier, then from the dead-letter files when given, and checks that nothing of it remains. */
+export async function eraseSubject(
+  request: ErasureRequest,
+  tiers: readonly StorageTier[],
+  processors: readonly Processor[],
+  deadLetters?: SessionEraser,
+): Promise<ErasureReport> {
   if (typeof request.sessionId !== 'string' || request.sessionId.trim() === '') {
     throw new StrataError('STRATA_VALIDATION_FAILED', 'erase: sessionId must be a non-empty string');
   }
@@ -63,10 +79,19 @@ export async function eraseSubject(request: ErasureRequest, tiers: readonly Stor
     for (const id of ids) remaining += (await tier.queryInteractions({ sessionId: id, limit: 1 })).items.length;
     results.push({ tier: tier.name, role: tier.role, supported: true, removed, remaining });
   }
+  let letters: DeadLetterErasure | null = null;
+  if (deadLetters) {
+    try {
+      letters = await deadLetters.eraseSessions(ids);
+    } catch (error) {
+      throw new StrataError('STRATA_STORAGE_FAILED', `erase: the tiers are erased, but the dead-letter files could not be rewritten: ${describeError(error)}; run the erasure again, it is safe to repeat`, { cause: error });
+    }
+  }
   return {
     storedIds: ids,
     tiers: results,
-    removed: results.reduce((sum, tier) => sum + tier.removed, 0),
-    verified: results.every((tier) => tier.remaining === null || tier.remaining === 0),
+    deadLetters: letters,
+    removed: results.reduce((sum, tier) => sum + tier.removed, 0) + (letters?.removed ?? 0),
+    verified: results.every((tier) => tier.remaining === null || tier.remaining === 0) && (letters === null || letters.remaining === 0),
   };
 }

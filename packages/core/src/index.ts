@@ -62,6 +62,7 @@ export {
   type StrataStatus,
 } from './createStrata.js';
 export { DeadLetterStore, safeStringify, type DeadLetter, type EventSource } from './deadLetterStore.js';
+export { createSessionMatcher, eraseFromDeadLetters, type DeadLetterErasure } from './deadLetterErasure.js';
 export { parseDuration, requireDuration } from './duration.js';
 export {
   ClosedError,
@@ -145,7 +146,7 @@ export {
   type Principal,
 } from './access.js';
 export { AuditLog, type AuditEntry } from './auditLog.js';
-export { eraseSubject, storedSessionIds, type ErasureReport, type ErasureRequest, type TierErasure } from './erasure.js';
+export { eraseSubject, storedSessionIds, type ErasureReport, type ErasureRequest, type SessionEraser, type TierErasure } from './erasure.js';
 export { createScopedStrata, validatePrincipal, type ScopedStrata } from './scopedStrata.js';
 export { JobScheduler, type JobRunRecord, type JobStatus, type RunJobOptions } from './jobScheduler.js';
 export { insightsMetricSource } from './insightsMetrics.js';

@@ -1,4 +1,4 @@
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createStrata, type InteractionInput } from '@strata/core';
 import { hotSqlitePlugin } from '@strata/hot-sqlite';
@@ -87,6 +87,28 @@ describe('privacy plugin under createStrata with hot-sqlite', () => {
     expect(report.removed).toBe(2);
     expect(report.storedIds).toEqual(expect.arrayContaining(stored.items.map((item) => item.sessionId)));
     expect(left).toBe(0);
+  });
+
+  it('erases the subject’s dead-letter entries too, found by pseudonym, and leaves other sessions’ entries', async () => {
+    const [first, second, third] = events(3);
+    const strata = await open().strata;
+    await strata.recordStrict({ ...first, sessionId: 'sess-dave' });
+    const lines = [
+      JSON.stringify({ ...second, sessionId: 'sess-dave', responseTime: -1 }),
+      JSON.stringify({ ...third, sessionId: 'sess-erin', responseTime: -1 }),
+    ];
+    const summary = await strata.ingestLines((async function* () { yield* lines; })(), { source: 'dead-letter-test.jsonl' });
+    expect(summary.deadLetter).toBe(2);
+    const report = await strata.erase({ sessionId: 'sess-dave' });
+    const deadLetterDir = (await strata.status()).deadLetterDir;
+    await strata.close();
+    expect(report.deadLetters).toEqual({ removed: 1, remaining: 0, filesRewritten: 1 });
+    expect(report.removed).toBe(2);
+    expect(report.verified).toBe(true);
+    const left = readdirSync(deadLetterDir).map((file) => readFileSync(join(deadLetterDir, file), 'utf8')).join('');
+    expect(left.trim().split('\n')).toHaveLength(1);
+    expect(left).not.toContain(report.storedIds[0]!);
+    expect(left).not.toContain('sess-');
   });
 
   it('creates its key file outside the data dir with mode 0600 and logs where', async () => {
