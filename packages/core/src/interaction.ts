@@ -200,20 +200,22 @@ export function unreadable(what: string, error: unknown): Issue {
 
 /** Issues for own keys that could reach an object's prototype (at the top level and in `content` items). */
 export function findForbiddenKeys(input: Record<string, unknown>): Issue[] {
-  const issues: Issue[] = [];
+  // Runs for every event: the list is only allocated once something is found.
+  let issues: Issue[] | undefined;
   for (const key of FORBIDDEN_KEYS) {
-    if (Object.prototype.hasOwnProperty.call(input, key)) issues.push({ path: key, message: 'is not an allowed field name' });
+    if (Object.prototype.hasOwnProperty.call(input, key)) (issues ??= []).push({ path: key, message: 'is not an allowed field name' });
   }
   const content = input.content;
   if (Array.isArray(content)) {
-    content.forEach((item, index) => {
-      if (typeof item !== 'object' || item === null) return;
+    for (let index = 0; index < content.length; index += 1) {
+      const item: unknown = content[index];
+      if (typeof item !== 'object' || item === null) continue;
       for (const key of FORBIDDEN_KEYS) {
-        if (Object.prototype.hasOwnProperty.call(item, key)) issues.push({ path: `content[${index}].${key}`, message: 'is not an allowed field name' });
+        if (Object.prototype.hasOwnProperty.call(item, key)) (issues ??= []).push({ path: `content[${index}].${key}`, message: 'is not an allowed field name' });
       }
-    });
+    }
   }
-  return issues;
+  return issues ?? [];
 }
 
 export function formatPath(path: readonly PropertyKey[]): string {

@@ -34,6 +34,8 @@ export class WriterThread {
   private closing: Promise<void> | undefined;
   /** Query keys are worked out here, on the host, so the writer thread (which bounds ingest) does not. */
   private readonly queryKey = createQueryKeyer();
+  /** Each slice is encoded into this array and posted (copied) at once, so it is reused: see encodeInteractions. */
+  private readonly wire: unknown[] = [];
   /** Settles once the last batch handed to `write` is fully posted. */
   private postingTail: Promise<void> = Promise.resolve();
 
@@ -61,11 +63,11 @@ export class WriterThread {
     let start = 0;
     let parts = 1;
     for (; events.length - start > WRITE_SLICE_EVENTS; start += WRITE_SLICE_EVENTS, parts += 1) {
-      this.ensureWorker().postMessage({ id, kind: 'append', events: encodeInteractions(events, start, start + WRITE_SLICE_EVENTS, this.queryKey) } satisfies WriterRequest);
+      this.ensureWorker().postMessage({ id, kind: 'append', events: encodeInteractions(events, start, start + WRITE_SLICE_EVENTS, this.queryKey, this.wire) } satisfies WriterRequest);
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     // Wrapped, so awaiting the posting does not also wait for the commit.
-    return { answer: this.request({ kind: 'write', events: encodeInteractions(events, start, events.length, this.queryKey), parts, createdAt }, id) };
+    return { answer: this.request({ kind: 'write', events: encodeInteractions(events, start, events.length, this.queryKey, this.wire), parts, createdAt }, id) };
   }
 
   async writeMetrics(metrics: readonly Metric[], createdAt: number): Promise<number> {

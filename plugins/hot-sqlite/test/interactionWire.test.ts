@@ -37,3 +37,16 @@ it('drops the raw network fields, which no tier stores', () => {
 it('round-trips an empty batch', () => {
   expect(decodeInteractions(encodeInteractions([]))).toEqual([]);
 });
+
+it('reuses one array for slice after slice, longer and shorter, each decoding to its own events only', () => {
+  const events = sampleInteractions(300, 17);
+  events[5] = { ...events[5]!, content: [] };
+  const wire: unknown[] = [];
+  for (const [start, end] of [[0, 200], [200, 210], [210, 300], [0, 0]] as const) {
+    const encoded = encodeInteractions(events, start, end, undefined, wire);
+    expect(encoded).toBe(wire);
+    expect(decodeInteractions(structuredClone(encoded)).map((item) => item.event)).toEqual(events.slice(start, end));
+    // No holes: structured clone would fall back to its slow sparse form for an array with any.
+    expect(Object.keys(encoded)).toHaveLength(encoded.length);
+  }
+});
