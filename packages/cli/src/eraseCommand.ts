@@ -31,13 +31,14 @@ function printErasure(context: CommandContext, report: ErasureReport): void {
       [
         ...report.tiers.map((tier) => [tier.tier, tier.role, tier.supported ? formatCount(tier.removed) : 'holds no per-session rows', tier.remaining === null ? '-' : formatCount(tier.remaining)]),
         ...(report.deadLetters ? [['dead-letter files', '-', formatCount(report.deadLetters.removed), formatCount(report.deadLetters.remaining)]] : []),
+        ...report.participants.map((other) => [other.participant, 'plugin', formatCount(other.removed), formatCount(other.remaining)]),
       ],
     ),
   );
   writeLine(
     stdout,
     report.verified
-      ? 'Verified: nothing of the session remains in any tier or dead-letter file.'
+      ? 'Verified: nothing of the session remains in any tier, dead-letter file or plugin.'
       : 'NOT verified: records of the session remain; run the erasure again and check the row named above.',
   );
 }

@@ -68,7 +68,7 @@ describe('--as and strata erase', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('0 row(s) removed');
     expect(text.stdout).toMatch(/dead-letter files\s+-\s+0\s+0/);
-    expect(text.stdout).toContain('Verified: nothing of the session remains in any tier or dead-letter file.');
+    expect(text.stdout).toContain('Verified: nothing of the session remains in any tier, dead-letter file or plugin.');
     const erasures = audit(cwd).filter((entry) => entry.operation === 'subject.erase' && entry.outcome);
     expect(erasures).toHaveLength(2);
     expect(erasures[0]).toMatchObject({ role: 'admin', outcome: { removed: 3, verified: true, deadLetters: { removed: 1, remaining: 0 } } });

@@ -403,7 +403,7 @@ class StrataInstance implements Strata {
       return tier ? [tier] : [];
     });
     try {
-      return await eraseSubject(request, tiers, this.registry.processors(), this.deadLetters);
+      return await eraseSubject(request, tiers, this.registry.processors(), this.deadLetters, this.registry.erasureParticipants());
     } finally {
       await this.cache?.invalidateAll();
     }

@@ -1,6 +1,6 @@
 import type { DeadLetterErasure } from './deadLetterErasure.js';
 import { StrataError, describeError } from './errors.js';
-import type { Processor, StorageTier, TierRole } from './types.js';
+import type { ErasureParticipant, Processor, StorageTier, TierRole } from './types.js';
 
 /** A data subject to erase. Today a subject is a session; the id is the one the application sent. */
 export interface ErasureRequest {
@@ -26,10 +26,18 @@ export interface ErasureReport {
    * replay), which would otherwise bring the subject back on replay; null when none were searched.
    */
   deadLetters: DeadLetterErasure | null;
-  /** Rows removed from the tiers plus entries removed from the dead-letter files. */
+  /** What each plugin's erasure participant removed outside the tiers (quality findings…), with its follow-up check. */
+  participants: ParticipantErasure[];
+  /** Rows removed from the tiers, plus entries removed from the dead-letter files and by participants. */
   removed: number;
-  /** True when the follow-up check found nothing of the subject in any tier that can be queried, nor in the dead-letter files. */
+  /** True when the follow-up checks found nothing of the subject in any tier that can be queried, the dead-letter files or any participant. */
   verified: boolean;
+}
+
+export interface ParticipantErasure {
+  participant: string;
+  removed: number;
+  remaining: number;
 }
 
 /** Something outside the tiers that holds a subject's records by stored session id (the dead-letter files). */
@@ -50,12 +58,16 @@ export async function storedSessionIds(sessionId: string, processors: readonly P
   return [...ids];
 }
 
-/** Erases a subject from every tier, then from the dead-letter files when given, and checks that nothing of it remains. */
+/**
+ * Erases a subject from every tier, then from the dead-letter files when given, then through each
+ * participant, and checks that nothing of it remains.
+ */
 export async function eraseSubject(
   request: ErasureRequest,
   tiers: readonly StorageTier[],
   processors: readonly Processor[],
   deadLetters?: SessionEraser,
+  participants: readonly ErasureParticipant[] = [],
 ): Promise<ErasureReport> {
   if (typeof request.sessionId !== 'string' || request.sessionId.trim() === '') {
     throw new StrataError('STRATA_VALIDATION_FAILED', 'erase: sessionId must be a non-empty string');
@@ -87,11 +99,23 @@ export async function eraseSubject(
       throw new StrataError('STRATA_STORAGE_FAILED', `erase: the tiers are erased, but the dead-letter files could not be rewritten: ${describeError(error)}; run the erasure again, it is safe to repeat`, { cause: error });
     }
   }
+  const others: ParticipantErasure[] = [];
+  for (const participant of participants) {
+    try {
+      others.push({ participant: participant.name, ...(await participant.eraseSubject({ storedIds: ids })) });
+    } catch (error) {
+      throw new StrataError('STRATA_STORAGE_FAILED', `erase: the tiers are erased, but ${participant.name} failed: ${describeError(error)}; run the erasure again, it is safe to repeat`, { cause: error });
+    }
+  }
   return {
     storedIds: ids,
     tiers: results,
     deadLetters: letters,
-    removed: results.reduce((sum, tier) => sum + tier.removed, 0) + (letters?.removed ?? 0),
-    verified: results.every((tier) => tier.remaining === null || tier.remaining === 0) && (letters === null || letters.remaining === 0),
+    participants: others,
+    removed: results.reduce((sum, tier) => sum + tier.removed, 0) + (letters?.removed ?? 0) + others.reduce((sum, other) => sum + other.removed, 0),
+    verified:
+      results.every((tier) => tier.remaining === null || tier.remaining === 0) &&
+      (letters === null || letters.remaining === 0) &&
+      others.every((other) => other.remaining === 0),
   };
 }

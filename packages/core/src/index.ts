@@ -146,7 +146,7 @@ export {
   type Principal,
 } from './access.js';
 export { AuditLog, type AuditEntry } from './auditLog.js';
-export { eraseSubject, storedSessionIds, type ErasureReport, type ErasureRequest, type SessionEraser, type TierErasure } from './erasure.js';
+export { eraseSubject, storedSessionIds, type ErasureReport, type ErasureRequest, type ParticipantErasure, type SessionEraser, type TierErasure } from './erasure.js';
 export { createScopedStrata, validatePrincipal, type ScopedStrata } from './scopedStrata.js';
 export { JobScheduler, type JobRunRecord, type JobStatus, type RunJobOptions } from './jobScheduler.js';
 export { insightsMetricSource } from './insightsMetrics.js';
@@ -162,6 +162,8 @@ export { PluginRegistry, type RegistryEnvironment } from './registry.js';
 export type { SinkCounters } from './sinkChannel.js';
 export { MIN_TIMESTAMP_MS, parseTimestamp } from './timestamp.js';
 export type {
+  ErasedSubject,
+  ErasureParticipant,
   GroupStats,
   InteractionQuery,
   Job,

@@ -6,7 +6,7 @@ import type { EventLimits } from './interaction.js';
 import { orderPlugins } from './pluginOrder.js';
 import { withTimeout } from './timeout.js';
 import type { CacheStore } from './cache.js';
-import type { Job, JobLock, MetricSource, PluginContribution, Processor, Sink, StorageTier, TierRole } from './types.js';
+import type { ErasureParticipant, Job, JobLock, MetricSource, PluginContribution, Processor, Sink, StorageTier, TierRole } from './types.js';
 
 export interface RegistryEnvironment {
   logger: Logger;
@@ -122,6 +122,10 @@ export class PluginRegistry {
 
   jobs(): Job[] {
     return this.live.flatMap((live) => live.contribution.jobs ?? []);
+  }
+
+  erasureParticipants(): ErasureParticipant[] {
+    return this.live.flatMap((live) => live.contribution.erasure ?? []);
   }
 
   private readonly coreMetricSources: MetricSource[] = [];

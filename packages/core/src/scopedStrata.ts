@@ -142,7 +142,7 @@ export function createScopedStrata(target: ScopeTarget, principal: Principal, au
       audit.record(who, 'subject.erase', {
         allowed: true,
         target: { storedIds: report.storedIds },
-        outcome: { removed: report.removed, verified: report.verified, tiers: report.tiers.map((tier) => ({ tier: tier.tier, removed: tier.removed, remaining: tier.remaining })), deadLetters: report.deadLetters },
+        outcome: { removed: report.removed, verified: report.verified, tiers: report.tiers.map((tier) => ({ tier: tier.tier, removed: tier.removed, remaining: tier.remaining })), deadLetters: report.deadLetters, participants: report.participants },
       });
       return report;
     },

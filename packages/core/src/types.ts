@@ -153,6 +153,23 @@ export interface StorageTier {
   close(): Promise<void>;
 }
 
+/** The data subject being erased, as a participant sees it once the tiers are erased. */
+export interface ErasedSubject {
+  /** The subject's session ids as stored (pseudonyms when a privacy processor is configured). */
+  storedIds: readonly string[];
+}
+
+/**
+ * Something a plugin keeps outside the storage tiers that can hold a data subject's traces (the
+ * quality plugin's findings quote questions). `strata.erase` calls each after the tiers, so a
+ * participant can compare what it holds with what the tiers still hold (a question the hot tier
+ * deleted with the subject); it must be safe to call again. `remaining` is its follow-up check.
+ */
+export interface ErasureParticipant {
+  readonly name: string;
+  eraseSubject(subject: ErasedSubject): Promise<{ removed: number; remaining: number }>;
+}
+
 /** One row of `data_retention_policy`; `null` days mean kept permanently. */
 export interface RetentionPolicyRecord {
   table: string;
@@ -306,6 +323,8 @@ export interface PluginContribution {
   extensions?: Record<string, unknown[]>;
   /** Coordinates jobs across processes; the first plugin contributing one provides it. */
   jobLock?: JobLock;
+  /** What the plugin keeps that can hold a data subject's traces; `strata.erase` clears it after the tiers. */
+  erasure?: ErasureParticipant[];
   /** Called once, in dependency order, after every plugin was set up. Should return quickly. */
   start?(): void | Promise<void>;
   /** Called before shutdown and by `strata.flush()`: push out anything buffered. */

@@ -103,6 +103,11 @@ export class HotSqliteQualitySource implements QualitySource {
     return { oldest: row.oldest ?? null, newest: row.newest ?? null };
   }
 
+  /** True while the hot tier holds the question (`query_performance`): erasure deletes one only its subject asked. */
+  questionHeld(queryHash: string): boolean {
+    return this.statement('question', 'SELECT 1 FROM query_performance WHERE query_hash = ?').get(queryHash) !== undefined;
+  }
+
   async countRows(range: ClosedRange): Promise<number> {
     return (this.statement('count', `SELECT COUNT(*) AS n FROM user_interactions WHERE ${IN_RANGE}`).get(range.from, range.to) as { n: number }).n;
   }

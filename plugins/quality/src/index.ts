@@ -21,6 +21,8 @@ export { DEFAULT_INSIGHTS_SCHEDULE, InsightsOptionsSchema, type InsightsOptions,
 export { openInsightsService, type InsightsService, type InsightsServiceOptions, type RunInsightsOptions } from './findings/insightsService.js';
 export { DEFAULT_FINDINGS_LIMIT, InsightStore, MAX_FINDINGS_LIMIT, type FindingsQuery, type InsightRun, type StoredFinding } from './findings/insightStore.js';
 export { countFindings, summarizeInsightRun } from './findings/insightSummary.js';
+export { findingsErasureParticipant, type QuestionLookup } from './findings/findingsErasure.js';
+export { QUOTING_KINDS, quotedQuestionHashes } from './findings/quotedQuestions.js';
 export { insightWindows, type InsightWindows } from './findings/insightWindows.js';
 export { questionTokens } from './findings/unansweredClusterRule.js';
 export { freshnessCheck } from './freshnessCheck.js';

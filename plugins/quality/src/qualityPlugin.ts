@@ -1,7 +1,8 @@
 import { definePlugin, layerInsights, tierInsights, type Job } from '@strata/core';
 import { baselineSourceOf } from './findings/baselineSource.js';
 import { openInsightsService } from './findings/insightsService.js';
-import { hotSqliteFileOf } from './hotSqliteQualitySource.js';
+import { findingsErasureParticipant } from './findings/findingsErasure.js';
+import { hotSqliteFileOf, hotSqliteQualitySource } from './hotSqliteQualitySource.js';
 import { qualityMetricSource } from './qualityMetricSource.js';
 import { QualityOptionsSchema } from './qualityOptions.js';
 import { summarizeInsightRun } from './findings/insightSummary.js';
@@ -66,6 +67,7 @@ export const qualityPlugin = definePlugin({
     };
     return {
       jobs: [job, insightsJob],
+      erasure: [findingsErasureParticipant(() => insights, () => hotSqliteQualitySource(context.storage('hot'), { busyTimeoutMs: options.busyTimeoutMs }))],
       metricSources: [qualityMetricSource(() => service.latest(), () => insights.latest())],
       start() {
         // Every plugin is set up by now: a hot tier this plugin cannot read fails the start, not each run.

@@ -5,6 +5,7 @@ import { QualityStoreError } from '../qualityErrors.js';
 import type { QualityTrigger } from '../qualityReport.js';
 import { QUALITY_MIGRATIONS } from '../qualityStore.js';
 import type { Finding, FindingKind, FindingSeverity, SkippedRule } from './finding.js';
+import { QUOTING_KINDS, quotedQuestionHashes } from './quotedQuestions.js';
 import type { InsightWindows } from './insightWindows.js';
 
 export const DEFAULT_FINDINGS_LIMIT = 100;
@@ -50,6 +51,7 @@ interface RunRow {
 
 interface FindingRow {
   run_id: number;
+  position: number;
   kind: FindingKind;
   severity: FindingSeverity;
   subject: string;
@@ -153,6 +155,32 @@ export class InsightStore {
     return rows.map((row) => ({ runId: row.run_id, at: row.finished_at, ...findingOf(row) }));
   }
 
+  /**
+   * Deletes every stored finding that quotes a question `isHeld` says the hot tier no longer holds
+   * (an erased subject was its only asker, so its text went with them), and says how many a fresh
+   * look still finds (0). The next run finds again whatever the remaining data supports.
+   */
+  forgetQuestions(isHeld: (queryHash: string) => boolean): { removed: number; remaining: number } {
+    this.assertOpen();
+    const quotingErased = () =>
+      (this.statements.quotingFindings.all(...QUOTING_KINDS) as FindingRow[]).filter((row) => quotedQuestionHashes(findingOf(row)).some((hash) => !isHeld(hash)));
+    try {
+      const removed = this.db
+        .transaction(() => {
+          const rows = quotingErased();
+          for (const row of rows) {
+            this.statements.deleteFinding.run(row.run_id, row.position);
+            this.statements.uncountFinding.run(row.run_id);
+          }
+          return rows.length;
+        })
+        .immediate();
+      return { removed, remaining: quotingErased().length };
+    } catch (error) {
+      throw new QualityStoreError(`cannot remove findings quoting erased questions from ${this.file}: ${describeError(error)}`, { cause: error });
+    }
+  }
+
   /** Removes runs finished before `before` (epoch ms); returns runs removed. */
   prune(before: number): number {
     this.assertOpen();
@@ -207,6 +235,9 @@ function prepare(db: Database.Database) {
        WHERE (:kind IS NULL OR f.kind = :kind) AND r.finished_at >= :since
        ORDER BY r.finished_at DESC, r.id DESC, f.position LIMIT :limit`,
     ),
+    quotingFindings: db.prepare(`SELECT * FROM insight_findings WHERE kind IN (${QUOTING_KINDS.map(() => '?').join(', ')})`),
+    deleteFinding: db.prepare('DELETE FROM insight_findings WHERE run_id = ? AND position = ?'),
+    uncountFinding: db.prepare('UPDATE insight_runs SET finding_count = finding_count - 1 WHERE id = ?'),
     pruneFindings: db.prepare('DELETE FROM insight_findings WHERE run_id IN (SELECT id FROM insight_runs WHERE finished_at < ?)'),
     pruneRuns: db.prepare('DELETE FROM insight_runs WHERE finished_at < ?'),
   };

@@ -33,6 +33,8 @@ export interface InsightsService {
   run(options?: RunInsightsOptions): Promise<InsightRun>;
   findings(query?: FindingsQuery): StoredFinding[];
   latest(): InsightRun | null;
+  /** See InsightStore.forgetQuestions: erasure drops the findings that quote a question no longer held. */
+  forgetQuestions(isHeld: (queryHash: string) => boolean): { removed: number; remaining: number };
   close(): void;
 }
 
@@ -59,6 +61,7 @@ export function openInsightsService(config: InsightsServiceOptions): InsightsSer
     },
     findings: (query) => store.findings(query),
     latest: () => store.latest(),
+    forgetQuestions: (isHeld) => store.forgetQuestions(isHeld),
     close: () => store.close(),
   };
 }
