@@ -1,5 +1,6 @@
 import type { DeadLetterErasure } from './deadLetterErasure.js';
 import { StrataError, describeError } from './errors.js';
+import type { Interaction } from './interaction.js';
 import type { ErasureParticipant, Processor, StorageTier, TierRole } from './types.js';
 
 /** A data subject to erase. Today a subject is a session; the id is the one the application sent. */
@@ -73,6 +74,9 @@ export async function eraseSubject(
     throw new StrataError('STRATA_VALIDATION_FAILED', 'erase: sessionId must be a non-empty string');
   }
   const ids = await storedSessionIds(request.sessionId, processors);
+  // Read before any tier is erased: the hot tier's rollups still count the archived rows.
+  const archived = new Map<string, Interaction[]>();
+  for (const id of ids) archived.set(id, await archivedRows(id, tiers));
   const results: TierErasure[] = [];
   for (const tier of tiers) {
     if (!tier.eraseSession) {
@@ -82,7 +86,7 @@ export async function eraseSubject(
     let removed = 0;
     for (const id of ids) {
       try {
-        removed += await tier.eraseSession(id);
+        removed += await tier.eraseSession(id, tier.role === 'hot' ? { archived: archived.get(id)! } : {});
       } catch (error) {
         throw new StrataError('STRATA_STORAGE_FAILED', `erase: ${tier.name} (${tier.role}) failed after removing ${removed} row(s): ${describeError(error)}; run the erasure again, it is safe to repeat`, { cause: error });
       }
@@ -118,4 +122,24 @@ export async function eraseSubject(
       (letters === null || letters.remaining === 0) &&
       others.every((other) => other.remaining === 0),
   };
+}
+
+/** The session's rows in the cold tiers (the archive), every page. */
+async function archivedRows(sessionId: string, tiers: readonly StorageTier[]): Promise<Interaction[]> {
+  const rows: Interaction[] = [];
+  for (const tier of tiers) {
+    if (tier.role !== 'cold' || !tier.eraseSession) continue;
+    let cursor: string | null = null;
+    do {
+      let page;
+      try {
+        page = await tier.queryInteractions({ sessionId, limit: 1_000, ...(cursor === null ? {} : { cursor }) });
+      } catch (error) {
+        throw new StrataError('STRATA_STORAGE_FAILED', `erase: cannot read the session's archived rows from ${tier.name} (${tier.role}), nothing was erased: ${describeError(error)}`, { cause: error });
+      }
+      rows.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+  }
+  return rows;
 }

@@ -182,6 +182,7 @@ export type {
   ReportQuery,
   RetentionPolicyRecord,
   ScanOptions,
+  SessionErasureContext,
   Sink,
   StorageTier,
   TierBackup,

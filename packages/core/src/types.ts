@@ -125,8 +125,12 @@ export interface StorageTier {
    * counts it, as if it had carried that rating when stored. Users rate answers after the fact.
    */
   rateInteraction?(eventId: string, userRating: number | null): Promise<'updated' | 'unchanged' | 'not-found'>;
-  /** Removes every trace of one session; returns rows removed. */
-  eraseSession?(sessionId: string): Promise<number>;
+  /**
+   * Removes every trace of one session; returns rows removed. `context.archived` holds the
+   * session's rows read from colder tiers before erasing (given to the hot tier): rows it no longer
+   * holds raw but still counts in its rollups, whose contribution it subtracts too.
+   */
+  eraseSession?(sessionId: string, context?: SessionErasureContext): Promise<number>;
   /** Dashboard figures for a range. */
   report?(query: ReportQuery): Promise<Report>;
   /** The dashboard questions, answered from rollups (see `InsightsProvider`). */
@@ -151,6 +155,12 @@ export interface StorageTier {
   backup?(targetDir: string, options?: { signal?: AbortSignal }): Promise<TierBackup>;
   health(): Promise<TierHealth>;
   close(): Promise<void>;
+}
+
+/** What erasure tells a tier besides the session id. */
+export interface SessionErasureContext {
+  /** The session's rows held by colder tiers (the archive), read before any tier was erased. */
+  archived?: readonly Interaction[];
 }
 
 /** The data subject being erased, as a participant sees it once the tiers are erased. */

@@ -15,6 +15,7 @@ import {
   type ReportQuery,
   type RetentionPolicyRecord,
   type ScanOptions,
+  type SessionErasureContext,
   type StorageTier,
   type TierHealth,
   type TimeRange,
@@ -316,12 +317,13 @@ export class HotPostgresTier implements StorageTier {
   }
 
   /** Erases the session: its interactions, its `session_analytics` row and its contribution to every rollup, in one transaction. */
-  async eraseSession(sessionId: string): Promise<number> {
+  async eraseSession(sessionId: string, context: SessionErasureContext = {}): Promise<number> {
     this.assertOpen();
     try {
       return await eraseSessionWithRollups(
         { pool: this.connectionPool, q: this.q, partitions: this.partitions, rollups: this.rollups, conversionDepth: this.conversionDepth },
         withoutNulText(sessionId),
+        context.archived ?? [],
       );
     } catch (error) {
       throw this.wrapError(error, 'erasing a session');

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { normalizeQuery } from '@strata/core';
+import { hashQuery, normalizeQuery, type Interaction } from '@strata/core';
 import {
   ROLLUP_GRANULARITIES as GRANULARITIES,
   MINUTE_GRANULARITY as MINUTE,
@@ -10,6 +10,7 @@ import {
   mergeSessions,
   subtractHistogram,
   type BatchDeltas,
+  type FreshEvent,
   type SessionState,
 } from '@strata/hot-sqlite';
 import { fromRow, type InteractionRow } from './interactionRows.js';
@@ -40,7 +41,7 @@ export interface ErasureContext {
  * Rows, questions and items left with no uses are deleted. Maxima, first/last times and a
  * question's category stay as they were; they identify no one.
  */
-export async function eraseSessionWithRollups(context: ErasureContext, sessionId: string): Promise<number> {
+export async function eraseSessionWithRollups(context: ErasureContext, sessionId: string, archived: readonly Interaction[] = []): Promise<number> {
   const { q } = context;
   return inTransaction(context.pool, async (client) => {
     const times = await client.query<{ timestamp: number }>(`SELECT DISTINCT timestamp FROM ${q('user_interactions')} WHERE session_id = $1`, [sessionId]);
@@ -48,31 +49,50 @@ export async function eraseSessionWithRollups(context: ErasureContext, sessionId
     await context.partitions.lockMonthsShared(client, times.rows.map((row) => monthIndexOf(row.timestamp)));
     await client.query(`SELECT 1 FROM ${q('session_analytics')} WHERE session_id = $1 FOR UPDATE`, [sessionId]);
     const { rows } = await client.query<InteractionRow>(`SELECT * FROM ${q('user_interactions')} WHERE session_id = $1 ORDER BY id`, [sessionId]);
+    const held = new Set(rows.map((row) => row.event_id));
+    const seen = new Set<string>();
+    const fromArchive = archived.filter((event) => event.sessionId === sessionId && !held.has(event.eventId) && !seen.has(event.eventId) && seen.add(event.eventId));
     if (rows.length > 0) {
       await context.partitions.lockMonthsShared(client, rows.map((row) => monthIndexOf(row.timestamp)));
       await client.query(`DELETE FROM ${q('interaction_ids')} WHERE event_id = ANY($1::text[])`, [rows.map((row) => row.event_id)]);
       await client.query(`DELETE FROM ${q('user_interactions')} WHERE session_id = $1 AND id = ANY($2::int8[])`, [sessionId, rows.map((row) => row.id)]);
-      await subtract(client, context, contributionOf(rows, context.conversionDepth));
     }
+    if (rows.length > 0 || fromArchive.length > 0) await subtract(client, context, contributionOf(rows, fromArchive, context.conversionDepth));
     await client.query(`DELETE FROM ${q('session_analytics')} WHERE session_id = $1`, [sessionId]);
     return rows.length;
   });
 }
 
-/** The session's rollup contribution: its stored batches replayed in order through the write path's aggregation. */
-function contributionOf(rows: readonly InteractionRow[], depth: number): BatchDeltas {
+/**
+ * Stored-at time of archived rows in the replay (their real one was not archived): they get no
+ * minute deltas, so old minute rows keep them, as in hot-sqlite's sessionErasure.ts.
+ */
+const ARCHIVED_STORED_AT = Number.MAX_SAFE_INTEGER;
+
+/**
+ * The session's rollup contribution: its stored batches replayed in order through the write path's
+ * aggregation, then its rows already moved to the archive (which the rollups still count).
+ */
+function contributionOf(rows: readonly InteractionRow[], archived: readonly Interaction[], depth: number): BatchDeltas {
   const total = emptyDeltas();
   const sessions = new Map<string, SessionState>();
+  const replay = (run: FreshEvent[], createdAt: number) => {
+    const deltas = aggregateBatch(run, createdAt);
+    for (const session of mergeSessions(deltas, sessions, depth, createdAt)) sessions.set(session.session_id, session);
+    addDeltas(total, deltas);
+  };
   let start = 0;
   while (start < rows.length) {
     let end = start + 1;
     while (end < rows.length && rows[end]!.created_at === rows[start]!.created_at) end += 1;
-    const createdAt = rows[start]!.created_at;
-    const run = rows.slice(start, end).map((row) => ({ event: fromRow(row), queryHash: row.query_hash, normalizedQuery: normalizeQuery(row.query) }));
-    const deltas = aggregateBatch(run, createdAt);
-    for (const session of mergeSessions(deltas, sessions, depth, createdAt)) sessions.set(session.session_id, session);
-    addDeltas(total, deltas);
+    replay(rows.slice(start, end).map((row) => ({ event: fromRow(row), queryHash: row.query_hash, normalizedQuery: normalizeQuery(row.query) })), rows[start]!.created_at);
     start = end;
+  }
+  if (archived.length > 0) {
+    replay(archived.map((event) => {
+      const normalizedQuery = normalizeQuery(event.query);
+      return { event, queryHash: hashQuery(normalizedQuery), normalizedQuery };
+    }), ARCHIVED_STORED_AT);
   }
   return total;
 }

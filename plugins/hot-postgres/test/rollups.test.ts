@@ -123,6 +123,46 @@ describe.skipIf(skip)('erasing a session on PostgreSQL', () => {
   }, 120_000);
 });
 
+describe.skipIf(skip)('erasing a session some of whose rows were archived, on PostgreSQL', () => {
+  const withAllSchema = uniqueSchema('erase_arch_all');
+  const withoutSchema = uniqueSchema('erase_arch_without');
+  afterAll(() => dropSchemas(withAllSchema, withoutSchema));
+
+  it('subtracts the archived rows given with it too, as hot-sqlite does', async () => {
+    const now = () => Date.UTC(2025, 11, 9);
+    const events = sampleInteractions(900, 22);
+    const sessions = [...new Set(events.map((event) => event.sessionId))];
+    const erased = new Set(sessions.filter((_, index) => index % 5 === 0));
+    const subject = [...erased][0]!;
+    const alone = { ...events.find((event) => event.sessionId === subject)!, eventId: 'alone-1', query: 'Who reviewed the Ferris contract for Ms Example?' };
+    events.push(alone);
+    const withAll = await openTier(withAllSchema, { now });
+    const without = await openTier(withoutSchema, { now });
+    const client = await adminClient();
+    try {
+      for (let start = 0; start < events.length; start += 200) {
+        const batch = events.slice(start, start + 200);
+        await withAll.writeInteractions(batch);
+        await without.writeInteractions(batch.filter((event) => !erased.has(event.sessionId)));
+      }
+      const ofErased = events.filter((event) => erased.has(event.sessionId) && event !== alone).sort((a, b) => a.timestamp - b.timestamp);
+      const archived = [...ofErased.slice(0, Math.floor(ofErased.length / 2)), alone];
+      expect(await withAll.deleteEvents!(archived.map((event) => event.eventId))).toBe(archived.length);
+      let removed = 0;
+      for (const sessionId of erased) removed += await withAll.eraseSession(sessionId, { archived: archived.filter((event) => event.sessionId === sessionId) });
+      expect(removed).toBe(ofErased.length + 1 - archived.length);
+      const beyondMinutes = (snapshot: RollupSnapshot) => Object.fromEntries(Object.entries(revertible(snapshot)).filter(([table]) => !table.includes('minute')));
+      expect(beyondMinutes(await storedRollups(client, withAllSchema))).toEqual(beyondMinutes(await storedRollups(client, withoutSchema)));
+      const left = await client.query(`SELECT COUNT(*)::int AS n FROM "${withAllSchema}".query_performance WHERE query_normalized LIKE '%ferris%'`);
+      expect(left.rows).toEqual([{ n: 0 }]);
+    } finally {
+      await client.end();
+      await withAll.close();
+      await without.close();
+    }
+  }, 120_000);
+});
+
 describe.skipIf(skip)('the server-side histogram merge', () => {
   const schema = uniqueSchema('histogram');
   let tier: HotPostgresTier;

@@ -19,6 +19,7 @@ import {
   type TierHealth,
   type TimeRange,
   type WriteResult,
+  type SessionErasureContext,
 } from '@strata/core';
 import { DEFAULT_CONVERSION_DEPTH, prepareBatchWriter, prepareMetricWriter, type BatchWriter, type MetricWriter } from './batchWriter.js';
 import { HotSqliteInsights } from './insights.js';
@@ -276,10 +277,10 @@ export class HotSqliteTier implements StorageTier {
    * Erases the session: its interactions, its `session_analytics` row and its contribution to every
    * rollup, in one transaction (see sessionErasure.ts); returns interactions removed.
    */
-  async eraseSession(sessionId: string): Promise<number> {
+  async eraseSession(sessionId: string, context: SessionErasureContext = {}): Promise<number> {
     this.assertOpen();
     try {
-      return eraseSessionWithRollups(this.db, sessionId, { conversionDepth: this.conversionDepth });
+      return eraseSessionWithRollups(this.db, sessionId, { conversionDepth: this.conversionDepth, archived: context.archived ?? [] });
     } catch (error) {
       throw this.wrapWriteError(error, 'erasing a session');
     }

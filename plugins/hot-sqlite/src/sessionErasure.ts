@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3';
+import type { Interaction } from '@strata/core';
 import { backfillRollups } from './batchWriter.js';
 import { mergeRankedCounts, type RankedCounts } from './compareText.js';
 import { subtractHistogram } from './histogram.js';
-import { INSERT_COLUMNS, type InteractionRow } from './interactionRows.js';
+import { INSERT_COLUMNS, toInsertParams, type InteractionRow } from './interactionRows.js';
 import { HOT_SQLITE_MIGRATIONS } from './migrations.js';
 import { SchemaMigrator } from './schemaMigrator.js';
 import { SESSION_ROWS_ALL_TIME_SQL } from './sessionRows.js';
@@ -29,24 +30,46 @@ const CONTENT_DAY_SUMS = ['accesses', 'successes', 'relevance_micro_sum', 'relev
  * Rows of the session already archived and deleted from this tier are not here to replay: their
  * counts stay in the rollups (counts identify no one; the archive's copy is erased by the cold tier).
  */
-export function eraseSessionWithRollups(db: Database.Database, sessionId: string, options: { conversionDepth: number }): number {
+export function eraseSessionWithRollups(db: Database.Database, sessionId: string, options: { conversionDepth: number; archived?: readonly Interaction[] }): number {
   return db
     .transaction(() => {
       const rows = db.prepare(`SELECT * FROM user_interactions WHERE ${SESSION_ROWS_ALL_TIME_SQL} ORDER BY id`).all(sessionId) as InteractionRow[];
-      if (rows.length > 0) subtractContribution(db, contributionOf(rows, options.conversionDepth));
+      const held = new Set(rows.map((row) => row.event_id));
+      const archived = uniqueByEventId((options.archived ?? []).filter((event) => event.sessionId === sessionId && !held.has(event.eventId)));
+      if (rows.length > 0 || archived.length > 0) subtractContribution(db, contributionOf(rows, archived, options.conversionDepth));
       db.prepare('DELETE FROM session_analytics WHERE session_id = ?').run(sessionId);
       return db.prepare(`DELETE FROM user_interactions WHERE ${SESSION_ROWS_ALL_TIME_SQL}`).run(sessionId).changes;
     })
     .immediate();
 }
 
-/** The session's rows replayed into a scratch database: its rollups are exactly the session's contribution. */
-function contributionOf(rows: readonly InteractionRow[], conversionDepth: number): Database.Database {
+/**
+ * Stored-at time given to archived rows in the replay. Their real one was not archived, and it only
+ * decides whether an event had a minute rollup (stored within a day of happening): with this value
+ * they get none in the replay, so old minute rows keep them. Readers use minute rows only inside
+ * the last day, and a guessed stored-at time could take counts off another event's minute.
+ */
+const ARCHIVED_STORED_AT = Number.MAX_SAFE_INTEGER;
+
+function uniqueByEventId(events: readonly Interaction[]): Interaction[] {
+  const seen = new Set<string>();
+  return events.filter((event) => !seen.has(event.eventId) && seen.add(event.eventId));
+}
+
+/**
+ * The session's rows replayed into a scratch database: its rollups are exactly the session's
+ * contribution. `archived` are its rows already moved to a colder tier and deleted here, which the
+ * rollups still count (rollups are history): replayed with the rest, so the session's start and
+ * every question it alone asked come out right.
+ */
+function contributionOf(rows: readonly InteractionRow[], archived: readonly Interaction[], conversionDepth: number): Database.Database {
   const scratch = new Database(':memory:');
   try {
     new SchemaMigrator(scratch, HOT_SQLITE_MIGRATIONS, 'hot-sqlite-erasure').migrate(0);
     const insert = scratch.prepare(`INSERT INTO user_interactions (id, ${INSERT_COLUMNS.join(', ')}) VALUES (?, ${INSERT_COLUMNS.map(() => '?').join(', ')})`);
     for (const row of rows) insert.run(row.id, ...INSERT_COLUMNS.map((column) => (row as unknown as Row)[column]));
+    let id = rows.reduce((max, row) => Math.max(max, row.id), 0);
+    for (const event of archived) insert.run((id += 1), ...toInsertParams(event, ARCHIVED_STORED_AT));
     // Replayed batch by batch (same created_at), as they were stored, with the tier's conversion depth.
     backfillRollups(scratch, { conversionDepth });
     return scratch;

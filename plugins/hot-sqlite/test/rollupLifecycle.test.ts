@@ -69,6 +69,41 @@ describe('erasing a session', () => {
   });
 });
 
+describe('erasing a session some of whose rows were archived', () => {
+  it('subtracts the archived rows given with it too, so rollups and questions are as if it had never been stored', async () => {
+    const now = () => Date.UTC(2025, 11, 20);
+    const events = sampleInteractions(900, 22);
+    const sessions = [...new Set(events.map((event) => event.sessionId))];
+    const erased = new Set(sessions.filter((_, index) => index % 5 === 0));
+    // The subject also asked a question no one else did, in a row that was archived.
+    const subject = [...erased][0]!;
+    const alone = { ...events.find((event) => event.sessionId === subject)!, eventId: 'alone-1', query: 'Who reviewed the Ferris contract for Ms Example?' };
+    events.push(alone);
+    const withAll = HotSqliteTier.open({ file: join(directory, 'all.db'), now });
+    const without = HotSqliteTier.open({ file: join(directory, 'without.db'), now });
+    for (let start = 0; start < events.length; start += 200) {
+      const batch = events.slice(start, start + 200);
+      await withAll.writeInteractions(batch);
+      await without.writeInteractions(batch.filter((event) => !erased.has(event.sessionId)));
+    }
+    // Retention moved the older half of the erased sessions' rows to the archive and deleted them here.
+    const ofErased = events.filter((event) => erased.has(event.sessionId) && event !== alone).sort((a, b) => a.timestamp - b.timestamp);
+    const archived = [...ofErased.slice(0, Math.floor(ofErased.length / 2)), alone];
+    expect(await withAll.deleteEvents(archived.map((event) => event.eventId))).toBe(archived.length);
+
+    let removed = 0;
+    for (const sessionId of erased) removed += await withAll.eraseSession(sessionId, { archived: archived.filter((event) => event.sessionId === sessionId) });
+    // Only rows held here count as removed here; the archive erases its own copy.
+    expect(removed).toBe(ofErased.length + 1 - archived.length);
+    // Minute rollups keep archived rows (their stored-at time was not archived; readers use minutes only within a day).
+    const beyondMinutes = (snapshot: ReturnType<typeof storedRollups>) => Object.fromEntries(Object.entries(revertible(snapshot)).filter(([table]) => !table.includes('minute')));
+    expect(beyondMinutes(storedRollups(withAll.database))).toEqual(beyondMinutes(storedRollups(without.database)));
+    expect(withAll.database.prepare("SELECT COUNT(*) AS n FROM query_performance WHERE query_normalized LIKE '%ferris%'").get()).toEqual({ n: 0 });
+    await withAll.close();
+    await without.close();
+  });
+});
+
 describe('schema 2 on a database written by schema 1', () => {
   it('backfills every rollup from the interactions already stored', async () => {
     const file = join(directory, 'old.db');
