@@ -86,7 +86,8 @@ export async function eraseSubject(
     let removed = 0;
     for (const id of ids) {
       try {
-        removed += await tier.eraseSession(id, tier.role === 'hot' ? { archived: archived.get(id)! } : {});
+        // Hot rollups and warm aggregates still count the archived rows; the cold tier holds them.
+        removed += await tier.eraseSession(id, tier.role === 'cold' ? {} : { archived: archived.get(id)! });
       } catch (error) {
         throw new StrataError('STRATA_STORAGE_FAILED', `erase: ${tier.name} (${tier.role}) failed after removing ${removed} row(s): ${describeError(error)}; run the erasure again, it is safe to repeat`, { cause: error });
       }

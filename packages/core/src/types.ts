@@ -127,8 +127,9 @@ export interface StorageTier {
   rateInteraction?(eventId: string, userRating: number | null): Promise<'updated' | 'unchanged' | 'not-found'>;
   /**
    * Removes every trace of one session; returns rows removed. `context.archived` holds the
-   * session's rows read from colder tiers before erasing (given to the hot tier): rows it no longer
-   * holds raw but still counts in its rollups, whose contribution it subtracts too.
+   * session's rows read from the cold tier before anything was erased (given to the hot and warm
+   * tiers): rows they no longer hold raw but still count in their rollups or aggregates, whose
+   * contribution they subtract too.
    */
   eraseSession?(sessionId: string, context?: SessionErasureContext): Promise<number>;
   /** Dashboard figures for a range. */

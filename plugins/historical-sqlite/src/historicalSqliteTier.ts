@@ -8,6 +8,7 @@ import {
   type InteractionQuery,
   type Page,
   type ScanOptions,
+  type SessionErasureContext,
   type StorageTier,
   type TierBackup,
   type TierHealth,
@@ -125,6 +126,19 @@ export class HistoricalSqliteTier implements StorageTier {
   async countInteractions(_range?: TimeRange): Promise<number> {
     this.assertOpen();
     return 0;
+  }
+
+  /**
+   * No raw rows of the session are kept here, but the monthly aggregates count its archived rows:
+   * erasure passes them (`context.archived`, read from the cold tier first) and their contribution
+   * is taken back out, so a question only the subject asked leaves `questions_monthly` with its
+   * text. Returns the aggregate rows deleted (left with no uses).
+   */
+  async eraseSession(sessionId: string, context: SessionErasureContext = {}): Promise<number> {
+    this.assertOpen();
+    const rows = (context.archived ?? []).filter((row) => row.sessionId === sessionId);
+    if (rows.length === 0) return 0;
+    return (await this.aggregates.subtractRows(rows)).deleted;
   }
 
   /** No raw rows to delete; aggregates leave by whole months through `aggregates.expireBefore`. */

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { StorageError, type Interaction, type MonthKey, type MonthlyAggregateStore } from '@strata/core';
+import { prepareAggregateSubtractor, type SubtractedRows } from './aggregateSubtractor.js';
 import { prepareAggregateWriter, type AggregateWriter } from './aggregateWriter.js';
 import { wrapWriteError } from './errors.js';
 import { MonthlyAggregation } from './monthlyAggregation.js';
@@ -35,6 +36,7 @@ export class SqliteMonthlyAggregates implements MonthlyAggregateStore {
   private readonly now: () => number;
   private readonly assertOpen: () => void;
   private readonly applySource: AggregateWriter;
+  private readonly subtract: (aggregation: MonthlyAggregation) => SubtractedRows;
   private readonly appliedRows: Database.Statement;
   private readonly appliedRowsInWrite: Database.Statement;
   private readonly storedMonths: Database.Statement;
@@ -50,6 +52,7 @@ export class SqliteMonthlyAggregates implements MonthlyAggregateStore {
     this.now = options.now;
     this.assertOpen = options.assertOpen;
     this.applySource = prepareAggregateWriter(options.writer);
+    this.subtract = prepareAggregateSubtractor(options.writer);
     this.appliedRows = options.reader.prepare('SELECT rows FROM aggregate_sources WHERE source_id = ?').pluck();
     this.appliedRowsInWrite = options.writer.prepare('SELECT rows FROM aggregate_sources WHERE source_id = ?').pluck();
     this.storedMonths = options.reader.prepare('SELECT DISTINCT month FROM interactions_monthly ORDER BY month').pluck();
@@ -104,6 +107,26 @@ export class SqliteMonthlyAggregates implements MonthlyAggregateStore {
         rollback(db);
         if (signal?.aborted && error === signal.reason) throw error;
         throw wrapWriteError(error, this.file, `adding source ${JSON.stringify(sourceId)} (${aggregation.rows} rows)`, 'add the same source again (it was not recorded as applied)');
+      }
+    });
+  }
+
+  /**
+   * Takes rows already added back out of the aggregates, in one transaction (an erasure: the rows
+   * are a subject's, read from the archive before it erased them). See aggregateSubtractor.ts.
+   */
+  async subtractRows(rows: readonly Interaction[]): Promise<SubtractedRows> {
+    this.assertOpen();
+    const aggregation = new MonthlyAggregation();
+    aggregation.add(rows);
+    return this.lock.run(async () => {
+      this.assertOpen();
+      const db = this.writer;
+      try {
+        return db.transaction(() => this.subtract(aggregation)).immediate();
+      } catch (error) {
+        rollback(db);
+        throw wrapWriteError(error, this.file, `taking ${rows.length} erased row(s) out of the monthly aggregates`, 'run the erasure again');
       }
     });
   }

@@ -213,3 +213,46 @@ describe('months and expireBefore', () => {
     await expect(tier.aggregates.expireBefore('March' as string)).rejects.toThrow(/got "March"/);
   });
 });
+
+describe('subtractRows (erasure)', () => {
+  /**
+   * Fields a subtraction cannot restore, dropped before comparing: maxima, first/last times, a
+   * question's first category, and a baseline's p95, which is capped at the maximum that stays.
+   */
+  function revertible(snapshot: ReturnType<typeof storedAggregates>): ReturnType<typeof storedAggregates> {
+    const drop = new Set(['response_us_max', 'max_response_time', 'p95_response_time', 'first_asked', 'last_asked', 'first_accessed', 'last_accessed', 'query_category']);
+    return Object.fromEntries(Object.entries(snapshot).map(([table, rows]) => [table, rows.map((row) => Object.fromEntries(Object.entries(row).filter(([key]) => !drop.has(key))))]));
+  }
+
+  it('leaves every aggregate as if the erased sessions’ rows had never been added, and deletes what only they made', async () => {
+    const tier = space.open();
+    const rows: Interaction[] = workload(2_000, 13, START, 60);
+    const sessions = [...new Set(rows.map((row) => row.sessionId))];
+    const erased = new Set(sessions.filter((_, index) => index % 6 === 0));
+    const subject = rows.find((row) => erased.has(row.sessionId))!;
+    rows.push({ ...subject, eventId: 'alone-1', query: 'Who reviewed the Ferris contract for Ms Example?' });
+    for (const [month, monthRows] of byMonth(rows)) await tier.aggregates.addRows(`partition-${month}`, batches(monthRows, 250));
+    const ledger = storedLedger(tier.database);
+
+    const result = await tier.aggregates.subtractRows(rows.filter((row) => erased.has(row.sessionId)));
+    expect(result.deleted).toBeGreaterThanOrEqual(1);
+    expect(result.months.length).toBeGreaterThan(1);
+    expect(revertible(storedAggregates(tier.database))).toEqual(revertible(expectedAggregates(rows.filter((row) => !erased.has(row.sessionId)))));
+    expect(tier.database.prepare("SELECT COUNT(*) AS n FROM questions_monthly WHERE query_normalized LIKE '%ferris%'").get()).toEqual({ n: 0 });
+    // The ledger records what was added, so a retried partition is still recognised.
+    expect(storedLedger(tier.database)).toEqual(ledger);
+  });
+
+  it('changes nothing for rows of an expired month, which the aggregates no longer hold', async () => {
+    const tier = space.open();
+    const rows = workload(300, 2, START, 20);
+    await tier.aggregates.addRows('p', [rows]);
+    await tier.aggregates.expireBefore('2025-03');
+    const before = storedAggregates(tier.database);
+    expect(await tier.aggregates.subtractRows(rows.filter((row) => row.timestamp < Date.UTC(2025, 1, 1)))).toMatchObject({ months: [] });
+    // business_daily keeps every day permanently, so the expired days' rows still come out there.
+    const { business_daily: _days, ...monthly } = storedAggregates(tier.database);
+    const { business_daily: _before, ...monthlyBefore } = before;
+    expect(monthly).toEqual(monthlyBefore);
+  });
+});
