@@ -13,8 +13,15 @@ afterEach(async () => {
   directory = undefined;
 });
 
+/**
+ * An event some minutes ago, kept inside today (UTC): the tests read the last day's figures, and
+ * run just after midnight "30 minutes ago" would fall on the day before. Earlier minutes stay earlier.
+ */
 function event(id: string, minutesAgo: number, success = true) {
-  return { eventId: id, sessionId: `s-${id}`, timestamp: new Date(Date.now() - minutesAgo * 60_000).toISOString(), userRole: 'student', query: `question ${id}`, queryType: 'technical', responseTime: 1, success };
+  const now = Date.now();
+  const startOfDay = now - (now % 86_400_000);
+  const at = Math.max(now - minutesAgo * 60_000, startOfDay + (60 - minutesAgo) * 1_000);
+  return { eventId: id, sessionId: `s-${id}`, timestamp: new Date(at).toISOString(), userRole: 'student', query: `question ${id}`, queryType: 'technical', responseTime: 1, success };
 }
 
 async function readHits(): Promise<number> {
