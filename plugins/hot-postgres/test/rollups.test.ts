@@ -1,5 +1,6 @@
+import { normalizeQuery, type Interaction } from '@strata/core';
 import { encodeHistogram, mergeHistograms } from '@strata/hot-sqlite';
-import { ROLLUP_WORKLOAD_BASE, rollupWorkloadArbitrary, sampleInteractions, splitIntoBatches } from '@strata/testing';
+import { ERASED_ALONE_QUESTION, ROLLUP_WORKLOAD_BASE, archivedErasureWorkload, rollupWorkloadArbitrary, sampleInteractions, splitIntoBatches } from '@strata/testing';
 import fc from 'fast-check';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,6 +85,15 @@ function revertible(snapshot: RollupSnapshot): RollupSnapshot {
   return Object.fromEntries(Object.entries(snapshot).map(([table, rows]) => [table, rows.map((row) => Object.fromEntries(Object.entries(row).filter(([key]) => !drop.has(key))))]));
 }
 
+/** Writes `events` to one tier and, without the erased sessions, to the other, in the same batches. */
+async function writeWithAndWithout(withAll: HotPostgresTier, without: HotPostgresTier, events: readonly Interaction[], erased: ReadonlySet<string>): Promise<void> {
+  for (let start = 0; start < events.length; start += 200) {
+    const batch = events.slice(start, start + 200);
+    await withAll.writeInteractions(batch);
+    await without.writeInteractions(batch.filter((event) => !erased.has(event.sessionId)));
+  }
+}
+
 describe.skipIf(skip)('erasing a session on PostgreSQL', () => {
   const withAllSchema = uniqueSchema('erase_all');
   const withoutSchema = uniqueSchema('erase_without');
@@ -99,11 +109,7 @@ describe.skipIf(skip)('erasing a session on PostgreSQL', () => {
     const without = await openTier(withoutSchema, { now });
     const client = await adminClient();
     try {
-      for (let start = 0; start < events.length; start += 200) {
-        const batch = events.slice(start, start + 200);
-        await withAll.writeInteractions(batch);
-        await without.writeInteractions(batch.filter((event) => !erased.has(event.sessionId)));
-      }
+      await writeWithAndWithout(withAll, without, events, erased);
       let removed = 0;
       for (const sessionId of erased) removed += await withAll.eraseSession(sessionId);
       expect(removed).toBe(events.filter((event) => erased.has(event.sessionId)).length);
@@ -130,30 +136,19 @@ describe.skipIf(skip)('erasing a session some of whose rows were archived, on Po
 
   it('subtracts the archived rows given with it too, as hot-sqlite does', async () => {
     const now = () => Date.UTC(2025, 11, 9);
-    const events = sampleInteractions(900, 22);
-    const sessions = [...new Set(events.map((event) => event.sessionId))];
-    const erased = new Set(sessions.filter((_, index) => index % 5 === 0));
-    const subject = [...erased][0]!;
-    const alone = { ...events.find((event) => event.sessionId === subject)!, eventId: 'alone-1', query: 'Who reviewed the Ferris contract for Ms Example?' };
-    events.push(alone);
+    const { events, erased, archived, heldOfErased } = archivedErasureWorkload();
     const withAll = await openTier(withAllSchema, { now });
     const without = await openTier(withoutSchema, { now });
     const client = await adminClient();
     try {
-      for (let start = 0; start < events.length; start += 200) {
-        const batch = events.slice(start, start + 200);
-        await withAll.writeInteractions(batch);
-        await without.writeInteractions(batch.filter((event) => !erased.has(event.sessionId)));
-      }
-      const ofErased = events.filter((event) => erased.has(event.sessionId) && event !== alone).sort((a, b) => a.timestamp - b.timestamp);
-      const archived = [...ofErased.slice(0, Math.floor(ofErased.length / 2)), alone];
+      await writeWithAndWithout(withAll, without, events, erased);
       expect(await withAll.deleteEvents!(archived.map((event) => event.eventId))).toBe(archived.length);
       let removed = 0;
       for (const sessionId of erased) removed += await withAll.eraseSession(sessionId, { archived: archived.filter((event) => event.sessionId === sessionId) });
-      expect(removed).toBe(ofErased.length + 1 - archived.length);
+      expect(removed).toBe(heldOfErased);
       const beyondMinutes = (snapshot: RollupSnapshot) => Object.fromEntries(Object.entries(revertible(snapshot)).filter(([table]) => !table.includes('minute')));
       expect(beyondMinutes(await storedRollups(client, withAllSchema))).toEqual(beyondMinutes(await storedRollups(client, withoutSchema)));
-      const left = await client.query(`SELECT COUNT(*)::int AS n FROM "${withAllSchema}".query_performance WHERE query_normalized LIKE '%ferris%'`);
+      const left = await client.query(`SELECT COUNT(*)::int AS n FROM "${withAllSchema}".query_performance WHERE query_normalized = $1`, [normalizeQuery(ERASED_ALONE_QUESTION)]);
       expect(left.rows).toEqual([{ n: 0 }]);
     } finally {
       await client.end();

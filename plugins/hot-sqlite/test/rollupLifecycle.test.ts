@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { createStrata } from '@strata/core';
-import { generateWorkload, sampleInteractions } from '@strata/testing';
+import { createStrata, normalizeQuery, type Interaction } from '@strata/core';
+import { ERASED_ALONE_QUESTION, archivedErasureWorkload, generateWorkload, sampleInteractions } from '@strata/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_RETENTION_POLICIES, HOT_SQLITE_MIGRATIONS, HotSqliteTier, SchemaMigrator, hotSqlitePlugin } from '../src/index.js';
 import { INSERT_COLUMNS, toInsertParams } from '../src/interactionRows.js';
@@ -41,6 +41,15 @@ function revertible(snapshot: ReturnType<typeof storedRollups>): ReturnType<type
   ) as ReturnType<typeof storedRollups>;
 }
 
+/** Writes `events` to one tier and, without the erased sessions, to the other, in the same batches. */
+async function writeWithAndWithout(withAll: HotSqliteTier, without: HotSqliteTier, events: readonly Interaction[], erased: ReadonlySet<string>): Promise<void> {
+  for (let start = 0; start < events.length; start += 200) {
+    const batch = events.slice(start, start + 200);
+    await withAll.writeInteractions(batch);
+    await without.writeInteractions(batch.filter((event) => !erased.has(event.sessionId)));
+  }
+}
+
 describe('erasing a session', () => {
   it('leaves every rollup as if the session had never been stored', async () => {
     const now = () => Date.UTC(2025, 11, 20);
@@ -50,11 +59,7 @@ describe('erasing a session', () => {
     expect(erased.size).toBeGreaterThan(1);
     const withAll = HotSqliteTier.open({ file: join(directory, 'all.db'), now });
     const without = HotSqliteTier.open({ file: join(directory, 'without.db'), now });
-    for (let start = 0; start < events.length; start += 200) {
-      const batch = events.slice(start, start + 200);
-      await withAll.writeInteractions(batch);
-      await without.writeInteractions(batch.filter((event) => !erased.has(event.sessionId)));
-    }
+    await writeWithAndWithout(withAll, without, events, erased);
     let removed = 0;
     for (const sessionId of erased) removed += await withAll.eraseSession(sessionId);
     expect(removed).toBe(events.filter((event) => erased.has(event.sessionId)).length);
@@ -72,33 +77,21 @@ describe('erasing a session', () => {
 describe('erasing a session some of whose rows were archived', () => {
   it('subtracts the archived rows given with it too, so rollups and questions are as if it had never been stored', async () => {
     const now = () => Date.UTC(2025, 11, 20);
-    const events = sampleInteractions(900, 22);
-    const sessions = [...new Set(events.map((event) => event.sessionId))];
-    const erased = new Set(sessions.filter((_, index) => index % 5 === 0));
-    // The subject also asked a question no one else did, in a row that was archived.
-    const subject = [...erased][0]!;
-    const alone = { ...events.find((event) => event.sessionId === subject)!, eventId: 'alone-1', query: 'Who reviewed the Ferris contract for Ms Example?' };
-    events.push(alone);
+    const { events, erased, archived, heldOfErased } = archivedErasureWorkload();
     const withAll = HotSqliteTier.open({ file: join(directory, 'all.db'), now });
     const without = HotSqliteTier.open({ file: join(directory, 'without.db'), now });
-    for (let start = 0; start < events.length; start += 200) {
-      const batch = events.slice(start, start + 200);
-      await withAll.writeInteractions(batch);
-      await without.writeInteractions(batch.filter((event) => !erased.has(event.sessionId)));
-    }
-    // Retention moved the older half of the erased sessions' rows to the archive and deleted them here.
-    const ofErased = events.filter((event) => erased.has(event.sessionId) && event !== alone).sort((a, b) => a.timestamp - b.timestamp);
-    const archived = [...ofErased.slice(0, Math.floor(ofErased.length / 2)), alone];
+    await writeWithAndWithout(withAll, without, events, erased);
+    // Retention moved these rows to the archive and deleted them here.
     expect(await withAll.deleteEvents(archived.map((event) => event.eventId))).toBe(archived.length);
 
     let removed = 0;
     for (const sessionId of erased) removed += await withAll.eraseSession(sessionId, { archived: archived.filter((event) => event.sessionId === sessionId) });
     // Only rows held here count as removed here; the archive erases its own copy.
-    expect(removed).toBe(ofErased.length + 1 - archived.length);
+    expect(removed).toBe(heldOfErased);
     // Minute rollups keep archived rows (their stored-at time was not archived; readers use minutes only within a day).
     const beyondMinutes = (snapshot: ReturnType<typeof storedRollups>) => Object.fromEntries(Object.entries(revertible(snapshot)).filter(([table]) => !table.includes('minute')));
     expect(beyondMinutes(storedRollups(withAll.database))).toEqual(beyondMinutes(storedRollups(without.database)));
-    expect(withAll.database.prepare("SELECT COUNT(*) AS n FROM query_performance WHERE query_normalized LIKE '%ferris%'").get()).toEqual({ n: 0 });
+    expect(withAll.database.prepare('SELECT COUNT(*) AS n FROM query_performance WHERE query_normalized = ?').get(normalizeQuery(ERASED_ALONE_QUESTION))).toEqual({ n: 0 });
     await withAll.close();
     await without.close();
   });
