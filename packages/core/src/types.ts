@@ -104,6 +104,12 @@ export interface StorageTier {
   restoreInteractions?(batch: readonly Interaction[]): Promise<WriteResult>;
   /** Stores system-performance samples. */
   writeMetrics?(batch: readonly Metric[]): Promise<number>;
+  /**
+   * Deletes the `session_analytics` rows of sessions inactive since before `lastActivityBefore`
+   * (epoch ms): retention's horizon for sessions. Rollups keep the sessions they counted. Returns
+   * rows removed.
+   */
+  expireSessions?(lastActivityBefore: number): Promise<number>;
   /** Deletes the raw system-performance samples in the range (their rollups stay); returns samples removed. */
   deleteMetrics?(range: TimeRange): Promise<number>;
   /** A page of interactions, oldest first. */

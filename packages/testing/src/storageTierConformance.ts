@@ -210,6 +210,23 @@ export function describeStorageTierConformance(name: string, options: StorageTie
       expect(new Set(kept)).toEqual(new Set(events.filter((_, index) => index % 3 !== 0).map((event) => event.eventId)));
     });
 
+    it('expires exactly the sessions inactive before a time, when it can expire sessions', async (context) => {
+      if (!tier.expireSessions) return context.skip();
+      const events = sampleInteractions(600);
+      await tier.writeInteractions(events);
+      const lastActivity = new Map<string, number>();
+      for (const event of events) lastActivity.set(event.sessionId, Math.max(lastActivity.get(event.sessionId) ?? 0, event.timestamp));
+      const cutoff = [...events].sort(byTime)[Math.floor(events.length / 2)]!.timestamp;
+      const inactive = [...lastActivity.values()].filter((last) => last < cutoff).length;
+      expect(inactive).toBeGreaterThan(0);
+      expect(inactive).toBeLessThan(lastActivity.size);
+      expect(await tier.expireSessions(cutoff)).toBe(inactive);
+      expect(await tier.expireSessions(cutoff)).toBe(0);
+      // Interactions are not touched: only the session rows go.
+      expect(await tier.countInteractions()).toBe(events.length);
+      await expect(tier.expireSessions(Number.NaN)).rejects.toThrow(/expireSessions\(lastActivityBefore\) needs epoch ms, got NaN/);
+    });
+
     it('keeps what it stored across close and reopen', async () => {
       const events = sampleInteractions(120);
       await tier.writeInteractions(events);

@@ -330,6 +330,34 @@ export class HotPostgresTier implements StorageTier {
     }
   }
 
+  /**
+   * Deletes the session rows inactive since before `lastActivityBefore`, walking the key in order,
+   * 5,000 rows to a statement. A writer merging a late event into one of them holds its row lock,
+   * so the delete waits, then finds it active again and leaves it.
+   */
+  async expireSessions(lastActivityBefore: number): Promise<number> {
+    this.assertOpen();
+    if (!Number.isFinite(lastActivityBefore)) throw new StorageError(`${NAME}: expireSessions(lastActivityBefore) needs epoch ms, got ${String(lastActivityBefore)}`);
+    const table = this.q('session_analytics');
+    const sql = `WITH page AS (SELECT session_id FROM ${table} WHERE session_id > $1 AND last_activity < $2 ORDER BY session_id LIMIT ${DELETE_CHUNK}),
+      removed AS (DELETE FROM ${table} t USING page WHERE t.session_id = page.session_id AND t.last_activity < $2 RETURNING t.session_id)
+      SELECT (SELECT MAX(session_id) FROM page) AS last, (SELECT COUNT(*) FROM page)::int AS read, (SELECT COUNT(*) FROM removed)::int AS removed`;
+    let after = '';
+    let total = 0;
+    for (;;) {
+      let result: { last: string | null; read: number; removed: number };
+      try {
+        result = (await this.connectionPool.query<{ last: string | null; read: number; removed: number }>({ ...this.names.get(sql), values: [after, lastActivityBefore] })).rows[0]!;
+      } catch (error) {
+        throw this.wrapError(error, 'expiring sessions');
+      }
+      total += result.removed;
+      if (result.read < DELETE_CHUNK || result.last === null) return total;
+      after = result.last;
+      this.assertOpen();
+    }
+  }
+
   async deleteMetrics(range: TimeRange): Promise<number> {
     this.assertOpen();
     const filter = this.filterSql({ range });

@@ -286,6 +286,33 @@ export class HotSqliteTier implements StorageTier {
     }
   }
 
+  /**
+   * Deletes the session rows inactive since before `lastActivityBefore`, walking the table once in
+   * key order, 5,000 rows to a short transaction, so ingest is never locked out for long.
+   */
+  async expireSessions(lastActivityBefore: number): Promise<number> {
+    this.assertOpen();
+    if (!Number.isFinite(lastActivityBefore)) throw new StorageError(`${NAME}: expireSessions(lastActivityBefore) needs epoch ms, got ${String(lastActivityBefore)}`);
+    const page = this.statement('sessions:expired', 'SELECT session_id FROM session_analytics WHERE session_id > ? AND last_activity < ? ORDER BY session_id LIMIT ?');
+    const remove = this.statement('sessions:expire', 'DELETE FROM session_analytics WHERE session_id = ? AND last_activity < ?');
+    let after = '';
+    let total = 0;
+    for (;;) {
+      let ids: string[];
+      try {
+        ids = (page.all(after, lastActivityBefore, DELETE_CHUNK) as Array<{ session_id: string }>).map((row) => row.session_id);
+        // A session active again since it was read is left alone (the DELETE checks again).
+        total += this.db.transaction(() => ids.reduce((removed, id) => removed + remove.run(id, lastActivityBefore).changes, 0)).immediate();
+      } catch (error) {
+        throw this.wrapWriteError(error, 'expiring sessions');
+      }
+      if (ids.length < DELETE_CHUNK) return total;
+      after = ids.at(-1)!;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      this.assertOpen();
+    }
+  }
+
   async deleteMetrics(range: TimeRange): Promise<number> {
     return this.deleteRangeInChunks('system_performance', range, 'deleting metric samples');
   }

@@ -151,6 +151,28 @@ describe('session lookups', () => {
   });
 });
 
+describe('expiring sessions', () => {
+  it('deletes exactly the session rows inactive before the time, across many chunks, and nothing else', async () => {
+    const tier = HotSqliteTier.open({ file: join(directory, 'x.db'), writer: 'inline' });
+    const insert = tier.database.prepare(
+      `INSERT INTO session_analytics (session_id, user_role, start_time, start_query_type, last_activity, total_queries, successful_queries, response_us_sum,
+         total_code_snippets, total_citations, rating_sum, rating_count, max_turn, conversion_achieved, created_at, updated_at)
+       VALUES (?, 'student', ?, 'technical', ?, 1, 1, 1000, 0, 0, 0, 0, 1, 0, ?, ?)`,
+    );
+    // 12,000 sessions, ids in an order unrelated to their activity, a third of them inactive.
+    tier.database.transaction(() => {
+      for (let index = 0; index < 12_000; index += 1) {
+        const last = index % 3 === 0 ? Date.UTC(2024, 0, 1) + index : Date.UTC(2026, 0, 1) + index;
+        insert.run(`s-${(index * 7_919) % 12_000}`, last, last, last, last);
+      }
+    })();
+    expect(await tier.expireSessions(Date.UTC(2025, 0, 1))).toBe(4_000);
+    expect(tier.database.prepare('SELECT COUNT(*) AS n, MIN(last_activity) AS oldest FROM session_analytics').get()).toEqual({ n: 8_000, oldest: Date.UTC(2026, 0, 1) + 1 });
+    expect(await tier.expireSessions(Date.UTC(2025, 0, 1))).toBe(0);
+    await tier.close();
+  });
+});
+
 describe('report', () => {
   it('matches figures computed directly from the events', async () => {
     const tier = HotSqliteTier.open({ file: join(directory, 'r.db') });

@@ -66,6 +66,8 @@ export interface RetentionReport extends JobReport {
     deleteBefore: string | null;
     /** Raw metric samples before this are deleted. */
     metricSamplesBefore: string | null;
+    /** Session rows inactive since before this were deleted. */
+    sessionsBefore: string | null;
   };
   partitions: PartitionMove[];
   steps: RetentionStepReport[];

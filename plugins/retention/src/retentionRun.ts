@@ -78,7 +78,8 @@ class RetentionRun {
   private progressDone = 0;
   private interactionsChanged = false;
   private metricsChanged = false;
-  private readonly horizons: RetentionReport['horizons'] = { archiveBefore: null, warmBefore: null, deleteBefore: null, metricSamplesBefore: null };
+  private sessionsChanged = false;
+  private readonly horizons: RetentionReport['horizons'] = { archiveBefore: null, warmBefore: null, deleteBefore: null, metricSamplesBefore: null, sessionsBefore: null };
 
   constructor(
     private readonly tiers: ArchivalTiers,
@@ -157,10 +158,7 @@ class RetentionRun {
     if (!this.aborted()) await this.step('expire-warm', (step) => this.expireWarm(step, warmBefore, disabled));
     if (!this.aborted()) await this.step('expire-cold', (step) => this.expireCold(step, deleteBefore, disabled));
     if (!this.aborted()) await this.step('expire-metrics', (step) => this.expireMetrics(step));
-    await this.step('sessions', async (step) => {
-      step.note =
-        'session_analytics rows are kept: the hot tier merges every late event into its session row, so deleting rows after the detailed period would make a late event start its session again and count it twice; sessions per day and role stay in the rollups and in the warm monthly aggregates';
-    });
+    if (!this.aborted()) await this.step('sessions', (step) => this.expireSessions(step));
     if (!this.aborted()) await this.step('mark-cleanup', (step) => this.markCleanup(step));
   }
 
@@ -589,11 +587,47 @@ class RetentionRun {
     step.note = `raw samples before ${iso(before)} deleted; their minute, hour and day summaries are kept (the hot tier offers no way to expire summaries after retentionDays)`;
   }
 
+  /**
+   * Deletes session rows past `session_analytics`' retention. Never while the hot tier may still
+   * hold the session's interactions (their archive horizon): the quality checks compare the two,
+   * and a late event of a deleted session starts it again and counts it twice in the rollups.
+   */
+  private async expireSessions(step: RetentionStepReport): Promise<void> {
+    const policy = this.policy('session_analytics');
+    const { hot } = this.tiers;
+    if (!policy.cleanupEnabled || policy.retentionDays === null) {
+      step.note = policy.cleanupEnabled ? 'session rows are kept permanently (retentionDays is null)' : 'cleanup is disabled for session_analytics';
+      return;
+    }
+    if (!hot.expireSessions) {
+      step.note = `the hot tier ${hot.name} cannot expire session rows; they are kept`;
+      return;
+    }
+    const interactionsHot = this.policy('user_interactions').archiveAfterDays;
+    if (interactionsHot === null) {
+      step.note = 'session rows are kept: interactions stay in the hot tier permanently (archiveAfterDays is null), and each session row must outlive its interactions there';
+      return;
+    }
+    const days = Math.max(policy.retentionDays, interactionsHot);
+    const before = this.now - days * DAY_MS;
+    this.horizons.sessionsBefore = iso(before);
+    step.rows = await hot.expireSessions(before);
+    this.onStep('expire:sessions');
+    if (step.rows > 0) this.sessionsChanged = true;
+    step.note =
+      `session rows inactive since before ${iso(before)} deleted (${days} days: session_analytics' retentionDays, ` +
+      `or user_interactions' archiveAfterDays if longer); sessions per day and role stay in the rollups and the warm aggregates`;
+  }
+
   /** Records the cleanup time of the tables this run changed (a run that changed nothing leaves every file as it was). */
   private async markCleanup(step: RetentionStepReport): Promise<void> {
     const { hot } = this.tiers;
     if (!hot.markRetentionCleanup) return;
-    const tables = [...(this.interactionsChanged ? ['user_interactions'] : []), ...(this.metricsChanged ? ['system_performance'] : [])];
+    const tables = [
+      ...(this.interactionsChanged ? ['user_interactions'] : []),
+      ...(this.metricsChanged ? ['system_performance'] : []),
+      ...(this.sessionsChanged ? ['session_analytics'] : []),
+    ];
     for (const table of tables) {
       await hot.markRetentionCleanup(table, this.now);
       this.onStep('cleanup:marked');

@@ -2,12 +2,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, createStrata, resolveConfig, type PluginEntry, type Strata } from '@strata/core';
 import { historicalSqlitePlugin } from '@strata/historical-sqlite';
-import { hotSqlitePlugin } from '@strata/hot-sqlite';
+import { HotSqliteTier, hotSqlitePlugin } from '@strata/hot-sqlite';
 import { jsonArchivePlugin } from '@strata/json-archive';
 import { createFakeClock } from '@strata/testing';
 import { describe, expect, it } from 'vitest';
 import { retentionPlugin, type RetentionOptions } from '../src/index.js';
-import { NOW, pastAndRecentEvents, tempDir } from './helpers.js';
+import { DAY_MS, NOW, pastAndRecentEvents, tempDir } from './helpers.js';
 
 async function startStrata(dataDir: string, plugins: PluginEntry[]): Promise<Strata> {
   return createStrata({ config: { dataDir, plugins }, clock: createFakeClock(NOW), logLevel: 'silent', scheduleJobs: false });
@@ -72,6 +72,32 @@ describe('retention plugin', () => {
       expect(report.rowsMoved).toBe(0);
       expect((report.horizons as { archiveBefore: string }).archiveBefore).toBe('2024-06-01T00:00:00.000Z');
       expect(await hot.countInteractions()).toBe(old.length);
+    } finally {
+      await strata.close();
+    }
+  });
+
+  it('deletes session rows past session_analytics retention, never before the hot tier lets go of their interactions', async () => {
+    const dataDir = tempDir();
+    const policies = { session_analytics: { archiveAfterDays: 30, warmRetentionDays: 60, retentionDays: 60 } };
+    const strata = await startStrata(dataDir, [...allTiers(), retentionPlugin({ policies })]);
+    try {
+      const hot = strata.storage('hot') as HotSqliteTier;
+      const { old, recent } = pastAndRecentEvents();
+      await hot.writeInteractions([...old, ...recent]);
+      // 60 days for sessions, but interactions stay hot 90 days (the default): sessions go after 90.
+      const cutoff = NOW - 90 * DAY_MS;
+      const sessions = () => hot.database.prepare('SELECT last_activity FROM session_analytics').pluck().all() as number[];
+      const expected = sessions().filter((last) => last < cutoff).length;
+      expect(expected).toBeGreaterThan(0);
+      const report = await strata.runJob('retention');
+      expect(report.steps).toContainEqual(expect.objectContaining({ step: 'sessions', rows: expected }));
+      expect((report.horizons as { sessionsBefore: string }).sessionsBefore).toBe(new Date(cutoff).toISOString());
+      expect(sessions().every((last) => last >= cutoff)).toBe(true);
+      expect(sessions().length).toBeGreaterThan(0);
+      const marked = (await hot.retentionPolicies()).find((policy) => policy.table === 'session_analytics');
+      expect(marked?.lastCleanup).toBe(NOW);
+      expect((await strata.runJob('retention')).steps).toContainEqual(expect.objectContaining({ step: 'sessions', rows: 0 }));
     } finally {
       await strata.close();
     }
