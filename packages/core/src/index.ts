@@ -165,6 +165,7 @@ export type {
   ErasedSubject,
   ErasureParticipant,
   GroupStats,
+  HealthOptions,
   InteractionQuery,
   Job,
   JobContext,

@@ -179,7 +179,7 @@ export class SystemMonitor implements MetricSource {
     let wal = 0;
     for (const tier of this.sources.tiers()) {
       try {
-        const health = await tier.health();
+        const health = await tier.health({ quick: true });
         if (typeof health.details.bytes === 'number') database += health.details.bytes;
         if (typeof health.details.walBytes === 'number') wal += health.details.walBytes;
       } catch {

@@ -160,7 +160,8 @@ export interface StorageTier {
    * and says what it wrote, so a backup tool can checksum and later restore them.
    */
   backup?(targetDir: string, options?: { signal?: AbortSignal }): Promise<TierBackup>;
-  health(): Promise<TierHealth>;
+  /** `options.quick`: leave out figures that read a whole table (row counts), as periodic sampling asks. */
+  health(options?: HealthOptions): Promise<TierHealth>;
   close(): Promise<void>;
 }
 
@@ -185,6 +186,15 @@ export interface ErasedSubject {
 export interface ErasureParticipant {
   readonly name: string;
   eraseSubject(subject: ErasedSubject): Promise<{ removed: number; remaining: number }>;
+}
+
+export interface HealthOptions {
+  /**
+   * Only what is cheap to read (file sizes, settings): no row counts. The system monitor samples
+   * sizes every minute, and a count over millions of rows held the event loop for 10–20 ms per
+   * million on hot-sqlite.
+   */
+  quick?: boolean;
 }
 
 /** One row of `data_retention_policy`; `null` days mean kept permanently. */

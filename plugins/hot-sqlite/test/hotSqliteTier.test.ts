@@ -151,6 +151,19 @@ describe('session lookups', () => {
   });
 });
 
+describe('health', () => {
+  it('counts rows only when not asked for a quick look, which the system monitor asks for every minute', async () => {
+    const tier = HotSqliteTier.open({ file: join(directory, 'h.db'), writer: 'inline' });
+    await tier.writeInteractions(sampleInteractions(50, 3));
+    expect((await tier.health()).details).toMatchObject({ rows: 50, journalMode: 'wal' });
+    const quick = await tier.health({ quick: true });
+    expect(quick.ok).toBe(true);
+    expect(quick.details).not.toHaveProperty('rows');
+    expect(quick.details.bytes).toBeGreaterThan(0);
+    await tier.close();
+  });
+});
+
 describe('expiring sessions', () => {
   it('deletes exactly the session rows inactive before the time, across many chunks, and nothing else', async () => {
     const tier = HotSqliteTier.open({ file: join(directory, 'x.db'), writer: 'inline' });
