@@ -1,4 +1,4 @@
-import { OPERATIONS, ROLE_PERMISSIONS, StrataError, missingPermissions, type InsightsGranularity, type ScopedStrata } from '@strata/core';
+import { OPERATIONS, ROLE_PERMISSIONS, StrataError, ValidationError, missingPermissions, type InsightsGranularity, type ScopedStrata } from '@strata/core';
 import type { FastifyInstance } from 'fastify';
 import { BadRequestError, NotFoundError } from './httpErrors.js';
 import { RANGE_PAGE_PROPERTIES, integerParameter, parseRange, querySchema, stringParameter, type QueryValues } from './queryParameters.js';
@@ -111,14 +111,18 @@ function askQuestion(scoped: ScopedStrata, question: InsightsQuestion, base: { r
 }
 
 /**
- * A cursor is opaque, so only the tier can tell a stale or forged one, and it says so with a storage
- * error. When a call with a cursor fails that way and the same call without it succeeds, the cursor
- * was the problem: that is the client's mistake (400), not the server's (503).
+ * A cursor is opaque, so only the tier can tell a stale or forged one. Strata's tiers say so with a
+ * validation error on `cursor`, answered 400 as the query parameter. A tier that says so with a
+ * storage error instead (a third party's) is told apart by asking again without the cursor: when
+ * that succeeds, the cursor was the client's mistake (400), not the server's (503).
  */
 async function withCursorCheck<T>(cursor: string | undefined, call: () => Promise<T>, probeWithoutCursor: () => Promise<unknown>): Promise<T> {
   try {
     return await call();
   } catch (error) {
+    if (cursor !== undefined && error instanceof ValidationError && error.issues.some((issue) => issue.path === 'cursor')) {
+      throw new BadRequestError(error.issues.map((issue) => ({ path: issue.path === 'cursor' ? 'query.cursor' : issue.path, message: issue.message })));
+    }
     if (cursor === undefined || !(error instanceof StrataError) || error.code !== 'STRATA_STORAGE_FAILED') throw error;
     try {
       await probeWithoutCursor();

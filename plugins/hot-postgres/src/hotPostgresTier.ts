@@ -20,6 +20,7 @@ import {
   type TierHealth,
   type TimeRange,
   type WriteResult,
+  ValidationError,
 } from '@strata/core';
 import { DEFAULT_CONVERSION_DEPTH, buildReport } from '@strata/hot-sqlite';
 import { PgBatchWriter, PgMetricWriter } from './batchWriter.js';
@@ -541,5 +542,5 @@ function decodeCursor(cursor: string): { timestamp: number; id: number } {
   } catch {
     // fall through to the error below
   }
-  throw new StorageError(`${NAME}: cursor ${JSON.stringify(cursor.slice(0, 40))} is not one this tier issued; pass nextCursor from a previous page`);
+  throw new ValidationError([{ path: 'cursor', message: `${NAME}: cursor ${JSON.stringify(cursor.slice(0, 40))} is not one this tier issued; pass nextCursor from a previous page` }]);
 }

@@ -21,6 +21,7 @@ import {
   type WriteResult,
   type HealthOptions,
   type SessionErasureContext,
+  ValidationError,
 } from '@strata/core';
 import { DEFAULT_CONVERSION_DEPTH, prepareBatchWriter, prepareMetricWriter, type BatchWriter, type MetricWriter } from './batchWriter.js';
 import { HotSqliteInsights } from './insights.js';
@@ -506,5 +507,5 @@ function decodeCursor(cursor: string): { timestamp: number; id: number } {
   } catch {
     // fall through to the error below
   }
-  throw new StorageError(`${NAME}: cursor ${JSON.stringify(cursor.slice(0, 40))} is not one this tier issued; pass nextCursor from a previous page`);
+  throw new ValidationError([{ path: 'cursor', message: `${NAME}: cursor ${JSON.stringify(cursor.slice(0, 40))} is not one this tier issued; pass nextCursor from a previous page` }]);
 }

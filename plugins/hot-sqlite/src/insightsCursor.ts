@@ -1,4 +1,4 @@
-import { StorageError, type InsightsGranularity, type InsightsPage, type InsightsQuery, type SystemPerformanceQuery } from '@strata/core';
+import { StorageError, ValidationError, type InsightsGranularity, type InsightsPage, type InsightsQuery, type SystemPerformanceQuery } from '@strata/core';
 import { compareText } from './compareText.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS, alignRange, reportedBound } from './timeBuckets.js';
 
@@ -27,7 +27,7 @@ export function encodeCursor(kind: string, values: readonly CursorValue[]): stri
   return Buffer.from(JSON.stringify([kind, ...values])).toString('base64url');
 }
 
-/** The sort key a cursor of `kind` names; a StorageError when it is not one `encodeCursor` made for `kind` with these types. */
+/** The sort key a cursor of `kind` names; a ValidationError (path `cursor`) when it is not one `encodeCursor` made for `kind` with these types. */
 export function decodeCursor(tier: string, kind: string, cursor: string, types: CursorTypes): CursorValue[] {
   try {
     const decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
@@ -38,7 +38,7 @@ export function decodeCursor(tier: string, kind: string, cursor: string, types: 
   } catch {
     // fall through to the error below
   }
-  throw new StorageError(`${tier}: cursor ${JSON.stringify(cursor.slice(0, 40))} is not one this tier issued for this question; pass nextCursor from a previous page of the same question`);
+  throw new ValidationError([{ path: 'cursor', message: `${tier}: cursor ${JSON.stringify(cursor.slice(0, 40))} is not one this tier issued for this question; pass nextCursor from a previous page of the same question` }]);
 }
 
 /**

@@ -281,6 +281,9 @@ describe('cursors', () => {
   it('rejects a cursor it did not issue with a clear message', async () => {
     const tier = HotSqliteTier.open({ file: join(directory, 'c.db') });
     await expect(tier.queryInteractions({ cursor: 'garbage' })).rejects.toThrow(/not one this tier issued/);
+    // The caller's mistake, named by field, not a storage failure a client would retry.
+    await expect(tier.queryInteractions({ cursor: 'garbage' })).rejects.toMatchObject({ code: 'STRATA_VALIDATION_FAILED', issues: [{ path: 'cursor' }] });
+    await expect(tier.insights.commonQuestions({ cursor: 'garbage' })).rejects.toMatchObject({ code: 'STRATA_VALIDATION_FAILED', issues: [{ path: 'cursor' }] });
     await tier.close();
   });
 });

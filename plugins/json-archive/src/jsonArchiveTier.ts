@@ -13,6 +13,7 @@ import {
   type TierHealth,
   type TimeRange,
   type WriteResult,
+  ValidationError,
 } from '@strata/core';
 import { ARCHIVE_NAME, ArchiveInputError } from './archiveErrors.js';
 import { scanArchive } from './archiveScan.js';
@@ -264,5 +265,5 @@ function decodeCursor(cursor: string): { timestamp: number; skip: number } {
   } catch {
     // fall through to the error below
   }
-  throw new StorageError(`${ARCHIVE_NAME}: cursor ${JSON.stringify(cursor.slice(0, 40))} is not one this tier issued; pass nextCursor from a previous page`);
+  throw new ValidationError([{ path: 'cursor', message: `${ARCHIVE_NAME}: cursor ${JSON.stringify(cursor.slice(0, 40))} is not one this tier issued; pass nextCursor from a previous page` }]);
 }
