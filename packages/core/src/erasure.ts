@@ -74,28 +74,36 @@ export async function eraseSubject(
     throw new StrataError('STRATA_VALIDATION_FAILED', 'erase: sessionId must be a non-empty string');
   }
   const ids = await storedSessionIds(request.sessionId, processors);
-  // Read before any tier is erased: the hot tier's rollups still count the archived rows.
+  // Read before any tier is erased: the hot rollups and warm aggregates still count the archived rows.
   const archived = new Map<string, Interaction[]>();
   for (const id of ids) archived.set(id, await archivedRows(id, tiers));
-  const results: TierErasure[] = [];
-  for (const tier of tiers) {
+  // The archive goes first. Subtracting archived rows cannot be repeated safely (a second pass
+  // would take them out twice), so a retry must not find them again: once the archive is erased
+  // they are gone, and a failure after it costs at most their share of the rollups, never
+  // corrupts them.
+  const order = [...tiers.filter((tier) => tier.role === 'cold'), ...tiers.filter((tier) => tier.role !== 'cold')];
+  const byTier = new Map<StorageTier, TierErasure>();
+  let archiveErased = false;
+  for (const tier of order) {
     if (!tier.eraseSession) {
-      results.push({ tier: tier.name, role: tier.role, supported: false, removed: 0, remaining: null });
+      byTier.set(tier, { tier: tier.name, role: tier.role, supported: false, removed: 0, remaining: null });
       continue;
     }
     let removed = 0;
     for (const id of ids) {
       try {
-        // Hot rollups and warm aggregates still count the archived rows; the cold tier holds them.
         removed += await tier.eraseSession(id, tier.role === 'cold' ? {} : { archived: archived.get(id)! });
       } catch (error) {
-        throw new StrataError('STRATA_STORAGE_FAILED', `erase: ${tier.name} (${tier.role}) failed after removing ${removed} row(s): ${describeError(error)}; run the erasure again, it is safe to repeat`, { cause: error });
+        const lost = archiveErased && [...archived.values()].some((rows) => rows.length > 0) ? ' (the archive is already erased, so the archived rows\' share of its rollups can no longer be taken out)' : '';
+        throw new StrataError('STRATA_STORAGE_FAILED', `erase: ${tier.name} (${tier.role}) failed after removing ${removed} row(s): ${describeError(error)}; run the erasure again to finish${lost}`, { cause: error });
       }
     }
+    if (tier.role === 'cold') archiveErased = true;
     let remaining = 0;
     for (const id of ids) remaining += (await tier.queryInteractions({ sessionId: id, limit: 1 })).items.length;
-    results.push({ tier: tier.name, role: tier.role, supported: true, removed, remaining });
+    byTier.set(tier, { tier: tier.name, role: tier.role, supported: true, removed, remaining });
   }
+  const results = tiers.map((tier) => byTier.get(tier)!);
   let letters: DeadLetterErasure | null = null;
   if (deadLetters) {
     try {

@@ -42,6 +42,25 @@ describe('eraseSubject', () => {
     expect(await cold.countInteractions()).toBe(1);
   });
 
+  it('erases the archive first, so a retry after a later failure never takes archived rows out twice', async () => {
+    const { hot, cold } = await tiersWith(3);
+    const erase = hot.eraseSession.bind(hot);
+    let failures = 1;
+    hot.eraseSession = async (sessionId, context) => {
+      await erase(sessionId, context);
+      if (failures-- > 0) throw new Error('disk full');
+      return 0;
+    };
+    await expect(eraseSubject({ sessionId: 'subject' }, [hot, cold], [])).rejects.toThrow(
+      /hot-memory \(hot\) failed after removing 0 row\(s\): disk full; run the erasure again to finish \(the archive is already erased, so the archived rows' share of its rollups can no longer be taken out\)/,
+    );
+    expect(await cold.countInteractions()).toBe(1);
+    const report = await eraseSubject({ sessionId: 'subject' }, [hot, cold], []);
+    expect(hot.contexts.map((context) => context.archived.length)).toEqual([3, 0]);
+    // The report keeps the tiers in the order given.
+    expect(report.tiers.map((tier) => tier.role)).toEqual(['hot', 'cold']);
+  });
+
   it('erases nothing when the archive cannot be read, and says so', async () => {
     const { hot, cold } = await tiersWith(3);
     cold.queryInteractions = async () => {
