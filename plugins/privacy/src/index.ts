@@ -33,6 +33,6 @@ export {
 export { findWithRegex, type Finding, type MatchValidator, type Recogniser, type RegexFinderOptions, type TriggerHint } from './recogniser.js';
 export { findNestedRepetition } from './regexSafety.js';
 export { createSecretRecogniser } from './secretRecogniser.js';
-export { createScrubber, scrubText, scrubberOf, type Scrubber, type ScrubberOptions } from './scrubber.js';
+export { REDACTED_PLACEHOLDER, createScrubber, scrubText, scrubberOf, type Scrubber, type ScrubberOptions } from './scrubber.js';
 export { createSsnRecogniser } from './ssnRecogniser.js';
 export { privacyPlugin as default } from './privacyPlugin.js';

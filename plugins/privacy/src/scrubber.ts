@@ -24,8 +24,17 @@ export interface Scrubber {
   find(text: string): Finding[];
 }
 
-/** Replacing can bring new text together; passes repeat until nothing is found (two at most in practice). */
-const MAX_PASSES = 4;
+/**
+ * Replacing can expose more: a phone glued to an email is found once the email is a placeholder,
+ * and so on along a chain. Passes repeat until nothing is found, which takes two in practice.
+ */
+const MAX_PASSES = 8;
+/**
+ * What a text becomes when passes still find something after MAX_PASSES: only text crafted as a
+ * long chain of glued identifiers gets there. Returning it half scrubbed would leave what the
+ * next passes would have found, and scrubbing again would change it.
+ */
+export const REDACTED_PLACEHOLDER = '<REDACTED>';
 const NON_ASCII = /[^\u0000-\u007f]/;
 
 export function createScrubber(options: ScrubberOptions = {}): Scrubber {
@@ -71,13 +80,13 @@ export function scrubberOf(recognisers: readonly Recogniser[]): Scrubber {
     // Nothing found: the caller's text comes back untouched, even when it is not in NFKC form.
     if (first.length === 0) return text;
     let current = replaceFindings(scanned, first);
-    for (let pass = 1; pass < MAX_PASSES; pass += 1) {
+    for (let pass = 1; ; pass += 1) {
       const normalised = NON_ASCII.test(current) ? current.normalize('NFKC') : current;
       const findings = find(normalised);
       if (findings.length === 0) return normalised;
+      if (pass === MAX_PASSES) return REDACTED_PLACEHOLDER;
       current = replaceFindings(normalised, findings);
     }
-    return current;
   }
 
   return { recognisers, scrub, find };
