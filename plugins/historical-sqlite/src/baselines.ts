@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { StorageError, monthRange, type MonthKey, type TimeRange } from '@strata/core';
+import { ValidationError, monthRange, type MonthKey, type TimeRange } from '@strata/core';
 import { monthSpan } from './months.js';
 import { ResponseTimeDistribution } from './responseTimes.js';
 
@@ -134,7 +134,7 @@ export function prepareBaselineReader(db: Database.Database): (query: BaselineQu
 function checkName(value: unknown, field: string): string {
   if (value === undefined) return ALL;
   if (typeof value !== 'string' || value === '') {
-    throw new StorageError(`historical-sqlite: baselines ${field} must be a non-empty string (or absent for all), got ${JSON.stringify(value)}`);
+    throw new ValidationError([{ path: field, message: `must be a non-empty string (or absent for all), got ${JSON.stringify(value)} (historical-sqlite baselines)` }]);
   }
   return value;
 }

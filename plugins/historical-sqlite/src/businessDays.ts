@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { StorageError, type TimeRange } from '@strata/core';
+import { ValidationError, type TimeRange } from '@strata/core';
 import { DAY_MS } from './months.js';
 import { ResponseTimeDistribution } from './responseTimes.js';
 
@@ -48,7 +48,7 @@ export function prepareBusinessDaysReader(db: Database.Database): (query: Busine
     const from = query.range?.from === undefined ? Number.MIN_SAFE_INTEGER : Math.floor(checkBound(query.range.from, 'range.from') / DAY_MS) * DAY_MS;
     const to = query.range?.to === undefined ? Number.MAX_SAFE_INTEGER : Math.ceil(checkBound(query.range.to, 'range.to') / DAY_MS) * DAY_MS;
     if (query.userRole !== undefined && typeof query.userRole !== 'string') {
-      throw new StorageError(`historical-sqlite: userRole must be a string, got ${JSON.stringify(query.userRole)}`);
+      throw new ValidationError([{ path: 'userRole', message: `must be a string, got ${JSON.stringify(query.userRole)} (historical-sqlite)` }]);
     }
     const rows = (query.userRole === undefined ? all.all(from, to) : byRole.all(from, to, query.userRole)) as DayRow[];
     const days: WarmBusinessDay[] = [];
@@ -83,7 +83,7 @@ export function prepareBusinessDaysReader(db: Database.Database): (query: Busine
 
 function checkBound(value: unknown, what: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new StorageError(`historical-sqlite: ${what} must be epoch milliseconds (a finite number), got ${JSON.stringify(value)}`);
+    throw new ValidationError([{ path: what, message: `must be epoch milliseconds (a finite number), got ${JSON.stringify(value)} (historical-sqlite)` }]);
   }
   return value;
 }

@@ -1,4 +1,4 @@
-import { StorageError, monthOf, monthRange, type MonthKey, type TimeRange } from '@strata/core';
+import { StorageError, ValidationError, monthOf, monthRange, type MonthKey, type TimeRange } from '@strata/core';
 
 export const DAY_MS = 86_400_000;
 const NAME = 'historical-sqlite';
@@ -66,7 +66,7 @@ export function checkMonth(month: unknown, what: string): MonthKey {
 function checkBound(value: unknown, what: string): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new StorageError(`${NAME}: ${what} must be epoch milliseconds (a finite number), got ${JSON.stringify(value)}`);
+    throw new ValidationError([{ path: what, message: `must be epoch milliseconds (a finite number), got ${JSON.stringify(value)} (${NAME})` }]);
   }
   return value;
 }

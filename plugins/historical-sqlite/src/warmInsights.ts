@@ -9,6 +9,7 @@ import {
   type InsightsQuery,
   type TrendingPage,
   type TrendingQueriesQuery,
+  ValidationError,
 } from '@strata/core';
 import {
   DEFAULT_BASELINE_DAYS,
@@ -255,7 +256,7 @@ function statementFor(statements: ByRole, role: string | undefined): Database.St
 
 function checkRole(role: unknown): string | undefined {
   if (role === undefined) return undefined;
-  if (typeof role !== 'string') throw new StorageError(`${NAME}: userRole must be a string, got ${JSON.stringify(role)}`);
+  if (typeof role !== 'string') throw new ValidationError([{ path: 'userRole', message: `must be a string, got ${JSON.stringify(role)} (${NAME})` }]);
   return role;
 }
 

@@ -188,8 +188,8 @@ describe('baselines and business days', () => {
     expect(strip(await tier.baselines({ userRole: 'recruiter', queryType: 'career' }))).toEqual(pick('recruiter', 'career'));
     const february = await tier.baselines({ range: { from: Date.UTC(2025, 1, 14), to: Date.UTC(2025, 1, 15) } });
     expect(february.map((row) => [row.month, row.monthStart])).toEqual([['2025-02', Date.UTC(2025, 1, 1)]]);
-    await expect(tier.baselines({ userRole: '' })).rejects.toThrow(/baselines userRole must be a non-empty string \(or absent for all\), got ""/);
-    await expect(tier.baselines({ range: { from: Number.NaN } })).rejects.toThrow(/range\.from must be epoch milliseconds/);
+    await expect(tier.baselines({ userRole: '' })).rejects.toThrow(/userRole: must be a non-empty string \(or absent for all\), got ""/);
+    await expect(tier.baselines({ range: { from: Number.NaN } })).rejects.toThrow(/range\.from: must be epoch milliseconds/);
   });
 
   it('keeps daily business metrics that match the rows', async () => {

@@ -210,8 +210,8 @@ describe('trending over whole months', () => {
     const page = await tier.insights.trendingQueries({ recentDays: 7 });
     expect(page.asOf).toBe(Date.UTC(2025, 4, 1));
     expect(page.recentDays).toBe(30);
-    await expect(tier.insights.trendingQueries({ recentDays: 0 })).rejects.toThrow(/recentDays must be a whole number of days from 1 to 3650, got 0/);
-    await expect(tier.insights.trendingQueries({ baselineDays: 2.5 })).rejects.toThrow(/baselineDays must be a whole number of days/);
+    await expect(tier.insights.trendingQueries({ recentDays: 0 })).rejects.toMatchObject({ code: 'STRATA_VALIDATION_FAILED', message: expect.stringMatching(/^recentDays: must be a whole number of days from 1 to 3650, got 0/) });
+    await expect(tier.insights.trendingQueries({ baselineDays: 2.5 })).rejects.toThrow(/baselineDays: must be a whole number of days/);
   });
 });
 
@@ -227,6 +227,6 @@ describe('questions for the hot tier', () => {
   });
 
   it('refuses a range bound that is not a number', async () => {
-    await expect(tier.insights.commonQuestions({ range: { from: '2025-01-01' as unknown as number } })).rejects.toThrow(/range\.from must be epoch milliseconds \(a finite number\), got "2025-01-01"/);
+    await expect(tier.insights.commonQuestions({ range: { from: '2025-01-01' as unknown as number } })).rejects.toMatchObject({ code: 'STRATA_VALIDATION_FAILED', issues: [{ path: 'range.from', message: expect.stringMatching(/^must be epoch milliseconds \(a finite number\), got "2025-01-01"/) }] });
   });
 });

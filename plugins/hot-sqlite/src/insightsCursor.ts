@@ -1,4 +1,4 @@
-import { StorageError, ValidationError, type InsightsGranularity, type InsightsPage, type InsightsQuery, type SystemPerformanceQuery } from '@strata/core';
+import { ValidationError, type InsightsGranularity, type InsightsPage, type InsightsQuery, type SystemPerformanceQuery } from '@strata/core';
 import { compareText } from './compareText.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS, alignRange, reportedBound } from './timeBuckets.js';
 
@@ -106,7 +106,7 @@ export function metricsKeysetPage<Item>(
 ): { granularity: InsightsGranularity; aligned: { from: number; to: number }; page: KeysetPageQuery<Item> } {
   const granularity = query.granularity ?? 'hour';
   const size = GRANULARITY_MS[granularity];
-  if (size === undefined) throw new StorageError(`${tier}: granularity must be minute, hour or day, got ${JSON.stringify(granularity)}`);
+  if (size === undefined) throw new ValidationError([{ path: 'granularity', message: `must be minute, hour or day, got ${JSON.stringify(granularity)} (${tier})` }]);
   const aligned = alignRange(query.range, size);
   return {
     granularity,

@@ -1,4 +1,4 @@
-import { StorageError, type CommonQuestion, type ContentEffectiveness, type SystemPerformancePoint, type TrendingQuery } from '@strata/core';
+import { ValidationError, type CommonQuestion, type ContentEffectiveness, type SystemPerformancePoint, type TrendingQuery } from '@strata/core';
 import { compareText } from './compareText.js';
 
 /**
@@ -137,6 +137,6 @@ export function trendingScore(recentAsks: number, expectedAsks: number): number 
 /** A trending window's length as asked (`name` is the query field), or `fallback` when absent. */
 export function trendingWindowDays(tier: string, value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1 || value > 3_650) throw new StorageError(`${tier}: ${name} must be a whole number of days from 1 to 3650, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(value) || value < 1 || value > 3_650) throw new ValidationError([{ path: name, message: `must be a whole number of days from 1 to 3650, got ${JSON.stringify(value)} (${tier})` }]);
   return value;
 }

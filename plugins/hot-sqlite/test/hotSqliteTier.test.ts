@@ -284,6 +284,9 @@ describe('cursors', () => {
     // The caller's mistake, named by field, not a storage failure a client would retry.
     await expect(tier.queryInteractions({ cursor: 'garbage' })).rejects.toMatchObject({ code: 'STRATA_VALIDATION_FAILED', issues: [{ path: 'cursor' }] });
     await expect(tier.insights.commonQuestions({ cursor: 'garbage' })).rejects.toMatchObject({ code: 'STRATA_VALIDATION_FAILED', issues: [{ path: 'cursor' }] });
+    // So is any other bad question input that reaches the tier.
+    await expect(tier.insights.systemPerformance({ granularity: 'week' as 'day' })).rejects.toMatchObject({ code: 'STRATA_VALIDATION_FAILED', issues: [{ path: 'granularity' }] });
+    await expect(tier.insights.trendingQueries({ recentDays: 0 })).rejects.toMatchObject({ code: 'STRATA_VALIDATION_FAILED', issues: [{ path: 'recentDays' }] });
     await tier.close();
   });
 });
