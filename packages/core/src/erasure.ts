@@ -137,6 +137,8 @@ export async function eraseSubject(
 async function archivedRows(sessionId: string, tiers: readonly StorageTier[]): Promise<Interaction[]> {
   const rows: Interaction[] = [];
   for (const tier of tiers) {
+    // Rows a cold tier cannot erase stay there, so a retry would find them again and the hot and
+    // warm tiers would take them out twice: only an erasable archive's rows are replayed.
     if (tier.role !== 'cold' || !tier.eraseSession) continue;
     let cursor: string | null = null;
     do {

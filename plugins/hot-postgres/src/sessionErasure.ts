@@ -1,10 +1,12 @@
 import type { Pool, PoolClient } from 'pg';
 import { hashQuery, normalizeQuery, type Interaction } from '@strata/core';
 import {
+  ARCHIVED_STORED_AT,
   ROLLUP_GRANULARITIES as GRANULARITIES,
   MINUTE_GRANULARITY as MINUTE,
   addDeltas,
   aggregateBatch,
+  archivedToReplay,
   emptyDeltas,
   encodeHistogram,
   mergeSessions,
@@ -49,9 +51,7 @@ export async function eraseSessionWithRollups(context: ErasureContext, sessionId
     await context.partitions.lockMonthsShared(client, times.rows.map((row) => monthIndexOf(row.timestamp)));
     await client.query(`SELECT 1 FROM ${q('session_analytics')} WHERE session_id = $1 FOR UPDATE`, [sessionId]);
     const { rows } = await client.query<InteractionRow>(`SELECT * FROM ${q('user_interactions')} WHERE session_id = $1 ORDER BY id`, [sessionId]);
-    const held = new Set(rows.map((row) => row.event_id));
-    const seen = new Set<string>();
-    const fromArchive = archived.filter((event) => event.sessionId === sessionId && !held.has(event.eventId) && !seen.has(event.eventId) && seen.add(event.eventId));
+    const fromArchive = archivedToReplay(archived, sessionId, new Set(rows.map((row) => row.event_id)));
     if (rows.length > 0) {
       await context.partitions.lockMonthsShared(client, rows.map((row) => monthIndexOf(row.timestamp)));
       await client.query(`DELETE FROM ${q('interaction_ids')} WHERE event_id = ANY($1::text[])`, [rows.map((row) => row.event_id)]);
@@ -62,12 +62,6 @@ export async function eraseSessionWithRollups(context: ErasureContext, sessionId
     return rows.length;
   });
 }
-
-/**
- * Stored-at time of archived rows in the replay (their real one was not archived): they get no
- * minute deltas, so old minute rows keep them, as in hot-sqlite's sessionErasure.ts.
- */
-const ARCHIVED_STORED_AT = Number.MAX_SAFE_INTEGER;
 
 /**
  * The session's rollup contribution: its stored batches replayed in order through the write path's

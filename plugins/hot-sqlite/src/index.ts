@@ -1,3 +1,4 @@
+export { ARCHIVED_STORED_AT, archivedToReplay } from './archivedReplay.js';
 export {
   DEFAULT_CONVERSION_DEPTH,
   backfillRollups,

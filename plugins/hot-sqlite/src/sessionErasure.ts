@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import type { Interaction } from '@strata/core';
+import { ARCHIVED_STORED_AT, archivedToReplay } from './archivedReplay.js';
 import { backfillRollups } from './batchWriter.js';
 import { mergeRankedCounts, type RankedCounts } from './compareText.js';
 import { subtractHistogram } from './histogram.js';
@@ -27,33 +28,20 @@ const CONTENT_DAY_SUMS = ['accesses', 'successes', 'relevance_micro_sum', 'relev
  * they would be had the session never been stored; a rollup, question or content row left with no
  * uses is deleted, so a question only this session asked leaves no text behind. Maxima and
  * first/last times cannot be un-merged and stay as they were (they identify no one).
- * Rows of the session already archived and deleted from this tier are not here to replay: their
- * counts stay in the rollups (counts identify no one; the archive's copy is erased by the cold tier).
+ * Rows of the session already archived and deleted here are no longer here to replay, yet the
+ * rollups count them: erasure reads them from the archive and passes them as `archived`, and they
+ * are replayed with the rest.
  */
 export function eraseSessionWithRollups(db: Database.Database, sessionId: string, options: { conversionDepth: number; archived?: readonly Interaction[] }): number {
   return db
     .transaction(() => {
       const rows = db.prepare(`SELECT * FROM user_interactions WHERE ${SESSION_ROWS_ALL_TIME_SQL} ORDER BY id`).all(sessionId) as InteractionRow[];
-      const held = new Set(rows.map((row) => row.event_id));
-      const archived = uniqueByEventId((options.archived ?? []).filter((event) => event.sessionId === sessionId && !held.has(event.eventId)));
+      const archived = archivedToReplay(options.archived ?? [], sessionId, new Set(rows.map((row) => row.event_id)));
       if (rows.length > 0 || archived.length > 0) subtractContribution(db, contributionOf(rows, archived, options.conversionDepth));
       db.prepare('DELETE FROM session_analytics WHERE session_id = ?').run(sessionId);
       return db.prepare(`DELETE FROM user_interactions WHERE ${SESSION_ROWS_ALL_TIME_SQL}`).run(sessionId).changes;
     })
     .immediate();
-}
-
-/**
- * Stored-at time given to archived rows in the replay. Their real one was not archived, and it only
- * decides whether an event had a minute rollup (stored within a day of happening): with this value
- * they get none in the replay, so old minute rows keep them. Readers use minute rows only inside
- * the last day, and a guessed stored-at time could take counts off another event's minute.
- */
-const ARCHIVED_STORED_AT = Number.MAX_SAFE_INTEGER;
-
-function uniqueByEventId(events: readonly Interaction[]): Interaction[] {
-  const seen = new Set<string>();
-  return events.filter((event) => !seen.has(event.eventId) && seen.add(event.eventId));
 }
 
 /**
